@@ -1,0 +1,1 @@
+"""Built-in environments. Importing this package registers them (lazily: no env module loads)."""
