@@ -1,0 +1,401 @@
+"""`rollout`: many episodes of one environment against one sampler, as token-level trajectories.
+
+The loop, once per turn: one `Sampler.generate` call for every active episode (the batch is
+what keeps an accelerator busy), then every env steps at once in a thread pool (envs grade,
+run tools and wait on subprocesses, so they overlap well), then the new env/tool messages are
+appended through each episode's `ChatSession`. History is never re-tokenized. Finished
+episodes free their slot for pending ones, so up to ``max_concurrency`` run at a time.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from agentrl.errors import ConfigError
+from agentrl.rollout.episode import Episode, EpisodePlan
+from agentrl.rollout.summary import Progress, RolloutSummary
+from agentrl.sampling.base import Sampler, SamplingParams
+from agentrl.trajectory import Trajectory
+
+
+@dataclass
+class RolloutResult:
+    """What `rollout` returns: trajectories in plan order and a summary of the run."""
+
+    trajectories: list[Trajectory]
+    summary: RolloutSummary
+
+
+def rollout(
+    env: Any,
+    sampler: Sampler,
+    tokenizer: Any,
+    *,
+    num_episodes: int | None = None,
+    tasks: Sequence[int] | None = None,
+    group_size: int = 1,
+    params: SamplingParams | None = None,
+    seed: int = 0,
+    max_concurrency: int = 256,
+    max_context: int | None = None,
+    num_workers: int = 16,
+    step_timeout: float | None = 120.0,
+    progress: bool = True,
+    env_kwargs: Mapping[str, Any] | None = None,
+    on_trajectory: Callable[[Trajectory], None] | None = None,
+) -> RolloutResult:
+    """Run episodes of `env` with `sampler` and return their trajectories.
+
+    Args:
+        env: a registered env id (``"deepscaler"``), an `agentrl.Env` instance (deep-copied for
+            each concurrent episode), or a zero-argument factory returning an env.
+        sampler: any `Sampler`; it receives token ids and returns token ids.
+        tokenizer: the sampler's tokenizer (`agentrl.tokenizer.Tokenizer`), whose chat template
+            renders the messages and the env's tool schemas.
+        num_episodes: how many episodes in all (a multiple of `group_size`); each group gets
+            seed ``seed + k`` and the env picks its task from the seed.
+        tasks: instead of `num_episodes`, the task indices to run (``options={"task_index":
+            i}``), `group_size` episodes each; group ``k`` gets seed ``seed + k``.
+        group_size: episodes per task and seed, sharing one ``group_id`` (GRPO groups).
+        params: sampling parameters per turn; ``n`` must be 1 (use `group_size`).
+        seed: the first group's seed.
+        max_concurrency: episodes in flight at once (the generate batch size).
+        max_context: prompt plus history plus completion never exceeds this many tokens; an
+            episode that reaches it ends with termination ``"context_limit"``. Defaults to
+            ``sampler.max_context``.
+        num_workers: threads stepping envs.
+        step_timeout: seconds one ``env.reset``/``env.step`` may take (tools have their own,
+            shorter timeouts); past it the episode ends with an error and its env is dropped.
+        progress: show a tqdm bar with episodes/s, tokens/s and mean reward.
+        env_kwargs: keyword arguments for ``agentrl.make`` when `env` is an id.
+        on_trajectory: called with each trajectory as its episode ends (e.g. a
+            `TrajectoryWriter.write`).
+
+    Returns:
+        `RolloutResult` with one trajectory per planned episode, in plan order (groups are
+        contiguous), and a `RolloutSummary`.
+
+    Raises:
+        ConfigError: bad arguments. A failing env never raises: its episode ends with
+            termination ``"error"`` and the reason in ``Trajectory.error``. A failing sampler
+            does raise (its error concerns every episode).
+    """
+    params = params or SamplingParams()
+    if params.n != 1:
+        raise ConfigError(
+            f"got params.n={params.n}; rollout samples one completion per episode and turn, "
+            f"use group_size={params.n} for several episodes per task"
+        )
+    for name, value in (("max_concurrency", max_concurrency), ("num_workers", num_workers)):
+        if value < 1:
+            raise ConfigError(f"got {name}={value}, need >= 1")
+    if step_timeout is not None and step_timeout <= 0:
+        raise ConfigError(f"got step_timeout={step_timeout}, need > 0 or None")
+    plans = plan_episodes(num_episodes=num_episodes, tasks=tasks, group_size=group_size, seed=seed)
+    make_env, env_id = _env_factory(env, env_kwargs or {})
+    runner = _Runner(
+        make_env=make_env,
+        env_id=env_id,
+        sampler=sampler,
+        tokenizer=tokenizer,
+        params=params,
+        max_concurrency=max_concurrency,
+        max_context=max_context if max_context is not None else sampler.max_context,
+        num_workers=num_workers,
+        step_timeout=step_timeout,
+        on_trajectory=on_trajectory,
+    )
+    return runner.run(plans, progress=progress)
+
+
+def plan_episodes(
+    *,
+    num_episodes: int | None = None,
+    tasks: Sequence[int] | None = None,
+    group_size: int = 1,
+    seed: int = 0,
+) -> list[EpisodePlan]:
+    """The episodes `rollout` will run: groups of `group_size` sharing a seed and task."""
+    if group_size < 1:
+        raise ConfigError(f"got group_size={group_size}, need >= 1")
+    if (num_episodes is None) == (tasks is None):
+        raise ConfigError("pass exactly one of num_episodes= or tasks=")
+    groups: list[tuple[int, int | None]]
+    if tasks is not None:
+        if not tasks:
+            raise ConfigError("got tasks=[], need at least one task index")
+        groups = [(seed + k, int(t)) for k, t in enumerate(tasks)]
+    else:
+        assert num_episodes is not None  # for mypy; checked above
+        if num_episodes < 1 or num_episodes % group_size:
+            raise ConfigError(
+                f"got num_episodes={num_episodes}, need a positive multiple of "
+                f"group_size={group_size}"
+            )
+        groups = [(seed + k, None) for k in range(num_episodes // group_size)]
+    plans = []
+    for k, (group_seed, task) in enumerate(groups):
+        group_id = f"s{group_seed}" if task is None else f"s{group_seed}-t{task}"
+        for j in range(group_size):
+            plans.append(EpisodePlan(k * group_size + j, group_seed, task, group_id))
+    return plans
+
+
+def _env_factory(env: Any, env_kwargs: Mapping[str, Any]) -> tuple[Callable[[], Any], str]:
+    if isinstance(env, str):
+        from agentrl.registration import envs
+
+        env_id = envs.resolve(env)
+        return (lambda: envs.make(env_id, **env_kwargs)), env_id
+    if env_kwargs:
+        raise ConfigError("env_kwargs= only applies when env is a registered id")
+    if hasattr(env, "reset") and hasattr(env, "step"):
+        spec = getattr(env, "spec", None)
+        env_id = getattr(spec, "id", None) or type(env).__name__
+        return (lambda: copy.deepcopy(env)), env_id
+    if callable(env):
+        probe = env()
+        spec = getattr(probe, "spec", None)
+        return env, getattr(spec, "id", None) or type(probe).__name__
+    raise ConfigError(f"env must be an id, an Env or a factory, got {type(env).__name__}")
+
+
+class _Runner:
+    """The rollout loop's state: env instances, the thread pool, timers."""
+
+    def __init__(
+        self,
+        *,
+        make_env: Callable[[], Any],
+        env_id: str,
+        sampler: Sampler,
+        tokenizer: Any,
+        params: SamplingParams,
+        max_concurrency: int,
+        max_context: int | None,
+        num_workers: int,
+        step_timeout: float | None,
+        on_trajectory: Callable[[Trajectory], None] | None,
+    ) -> None:
+        from agentrl.tokenizer import ChatSession
+
+        self.chat_session = ChatSession
+        self.make_env = make_env
+        self.env_id = env_id
+        self.sampler = sampler
+        self.tokenizer = tokenizer
+        self.params = params
+        self.max_concurrency = max_concurrency
+        self.max_context = max_context
+        self.num_workers = num_workers
+        self.step_timeout = step_timeout
+        self.on_trajectory = on_trajectory
+        self.idle_envs: list[Any] = []
+        self.lost_envs: set[int] = set()  # episodes whose env timed out and is still busy
+        self.stop_ids = set(getattr(tokenizer, "eos_token_ids", ()))
+        self.generate_s = 0.0
+        self.env_s = 0.0
+        self.generate_calls = 0
+
+    def run(self, plans: list[EpisodePlan], *, progress: bool) -> RolloutResult:
+        start = time.perf_counter()
+        results: dict[int, Trajectory] = {}
+        pending = deque(plans)
+        active: list[Episode] = []
+        bar = Progress(len(plans), enabled=progress)
+        pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="agentrl-env")
+        try:
+            while pending or active:
+                room = min(len(pending), self.max_concurrency - len(active))
+                active += self._reset([pending.popleft() for _ in range(room)], pool)
+                self._generate([e for e in active if not e.done])
+                self._step([e for e in active if not e.done and e.action is not None], pool)
+                for episode in [e for e in active if e.done]:
+                    trajectory = self._finish(episode)
+                    results[episode.plan.index] = trajectory
+                    bar.add(trajectory, time.perf_counter() - start)
+                active = [e for e in active if not e.done]
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            bar.close()
+        trajectories = [results[p.index] for p in plans]
+        summary = RolloutSummary.build(
+            trajectories,
+            wall_s=time.perf_counter() - start,
+            generate_s=self.generate_s,
+            env_s=self.env_s,
+            generate_calls=self.generate_calls,
+        )
+        return RolloutResult(trajectories, summary)
+
+    # --- reset ----------------------------------------------------------------------------
+
+    def _reset(self, plans: list[EpisodePlan], pool: ThreadPoolExecutor) -> list[Episode]:
+        episodes = [Episode(plan=p, env=None, env_id=self.env_id) for p in plans]
+        self._run_all(pool, {e.plan.index: (e, self._reset_one) for e in episodes}, "env.reset")
+        return episodes
+
+    def _reset_one(self, episode: Episode) -> None:
+        episode.env = self.idle_envs.pop() if self.idle_envs else self.make_env()
+        options = (
+            None if episode.plan.task_index is None else {"task_index": episode.plan.task_index}
+        )
+        observation, info = episode.env.reset(seed=episode.plan.seed, options=options)
+        task = info.get("task") if isinstance(info, Mapping) else None
+        episode.task = dict(task) if isinstance(task, Mapping) else {}
+        tools = tuple(getattr(episode.env, "tools", ()) or ())
+        episode.session = self.chat_session(self.tokenizer, tools or None)
+        episode.start(observation)
+        if self.max_context is not None and episode.num_tokens >= self.max_context:
+            episode.end("context_limit")
+
+    # --- generate -------------------------------------------------------------------------
+
+    def _generate(self, episodes: list[Episode]) -> None:
+        for e in episodes:
+            e.action = None
+        live, budgets = [], []
+        for e in episodes:
+            room = None if self.max_context is None else self.max_context - e.num_tokens
+            if room is not None and room <= 0:
+                e.end("context_limit")
+                continue
+            live.append(e)
+            budgets.append(
+                self.params.max_tokens if room is None else min(room, self.params.max_tokens)
+            )
+        if not live:
+            return
+        params = dataclasses.replace(self.params, max_tokens=max(budgets))
+        t0 = time.perf_counter()
+        outputs = self.sampler.generate([list(e.session.token_ids) for e in live], params)
+        self.generate_s += time.perf_counter() - t0
+        self.generate_calls += 1
+        version = self.sampler.policy_version
+        for episode, budget, completions in zip(live, budgets, outputs, strict=True):
+            if episode.policy_version is None:
+                episode.policy_version = version
+            self._take(episode, completions[0], budget)
+
+    def _take(self, episode: Episode, completion: Any, budget: int) -> None:
+        if completion.finish_reason == "abort":
+            episode.end("error", "sampler: the completion was aborted")
+            return
+        ids = list(completion.token_ids[:budget])
+        if len(completion.token_ids) > budget:
+            completion = dataclasses.replace(completion, finish_reason="length")
+        try:
+            episode.add_completion(completion, ids)
+        except Exception as e:  # a session that rejects the tokens is this episode's failure
+            episode.fail(e, "chat session")
+            return
+        end = len(ids)
+        while end and ids[end - 1] in self.stop_ids:
+            end -= 1
+        text = self.tokenizer.decode(ids[:end], skip_special_tokens=True)
+        episode.messages.append({"role": "assistant", "content": text})
+        at_context = self.max_context is not None and episode.num_tokens >= self.max_context
+        if completion.finish_reason == "length" and at_context:
+            episode.end("context_limit")  # cut by the context: the env never sees half a turn
+        else:
+            episode.action = text
+
+    # --- step -----------------------------------------------------------------------------
+
+    def _step(self, episodes: list[Episode], pool: ThreadPoolExecutor) -> None:
+        self._run_all(pool, {e.plan.index: (e, self._step_one) for e in episodes}, "env.step")
+
+    def _step_one(self, episode: Episode) -> None:
+        action, episode.action = episode.action, None
+        result = episode.env.step(action)
+        if not (isinstance(result, tuple) and len(result) == 5):
+            raise TypeError(f"env.step must return a 5-tuple, got {type(result).__name__}")
+        observation, reward, terminated, truncated, info = result
+        if episode.done:  # it timed out meanwhile and has been recorded
+            return
+        episode.add_reward(reward, info if isinstance(info, Mapping) else {})
+        if episode.done:
+            return
+        if terminated or truncated:
+            episode.messages.extend(dict(m) for m in observation)
+            if episode.finish_reasons and episode.finish_reasons[-1] == "length":
+                episode.end("max_tokens")
+            else:
+                episode.end("terminated" if terminated else "truncated")
+            return
+        episode.add_observation(observation)
+        if self.max_context is not None and episode.num_tokens >= self.max_context:
+            episode.end("context_limit")
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _run_all(
+        self,
+        pool: ThreadPoolExecutor,
+        calls: dict[int, tuple[Episode, Callable[[Episode], None]]],
+        what: str,
+    ) -> None:
+        """Run one call per episode in the pool; failures and timeouts end that episode."""
+        if not calls:
+            return
+        t0 = time.perf_counter()
+        started: dict[int, float] = {}
+
+        def call(index: int) -> None:
+            started[index] = time.monotonic()
+            episode, fn = calls[index]
+            fn(episode)
+
+        futures: dict[Future[None], int] = {pool.submit(call, i): i for i in calls}
+        pending = set(futures)
+        tick = None if self.step_timeout is None else min(0.5, self.step_timeout / 4)
+        while pending:
+            done, pending = wait(pending, timeout=tick, return_when=FIRST_COMPLETED)
+            for future in done:
+                episode = calls[futures[future]][0]
+                error = future.exception()
+                if isinstance(error, Exception):
+                    episode.fail(error, what)
+                    episode.env_broken = True
+                elif error is not None:
+                    raise error
+            pending = self._expire(pending, futures, started, calls, what)
+        self.env_s += time.perf_counter() - t0
+
+    def _expire(
+        self,
+        pending: set[Future[None]],
+        futures: dict[Future[None], int],
+        started: dict[int, float],
+        calls: dict[int, tuple[Episode, Callable[[Episode], None]]],
+        what: str,
+    ) -> set[Future[None]]:
+        """End the episodes whose call has run longer than ``step_timeout``."""
+        if self.step_timeout is None:
+            return pending
+        now = time.monotonic()
+        for future in list(pending):
+            index = futures[future]
+            if index in started and now - started[index] > self.step_timeout:
+                pending.discard(future)
+                future.cancel()
+                episode = calls[index][0]
+                episode.end("error", f"{what}: timed out after {self.step_timeout:g}s")
+                episode.env_broken = True
+                self.lost_envs.add(index)
+        return pending
+
+    def _finish(self, episode: Episode) -> Trajectory:
+        if episode.env is not None and not episode.env_broken:
+            self.idle_envs.append(episode.env)
+        trajectory = episode.to_trajectory()
+        if self.on_trajectory is not None:
+            self.on_trajectory(trajectory)
+        return trajectory

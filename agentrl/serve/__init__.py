@@ -1,0 +1,1 @@
+"""`agentrl serve`: an OpenAI-compatible HTTP server over any `Sampler`."""
