@@ -1,0 +1,150 @@
+"""`grade`: extract, normalize, compare; sympy only when strings and numbers cannot decide."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from agentrl.errors import GradingError
+from agentrl.grading.extract import extract_answer, extract_boxed
+from agentrl.grading.normalize import normalize
+from agentrl.grading.pool import WorkerPool, default_pool
+from agentrl.grading.quick import QuickComparator
+from agentrl.grading.structure import compare, parse
+
+#: Bumped whenever a verdict could change; store it next to graded results.
+GRADER_VERSION = "agentrl-math-1.0"
+DEFAULT_TIMEOUT = 5.0
+
+Verdict = Literal["correct", "wrong", "unparseable", "timeout"]
+Gold = str | int | float | Sequence[str | int | float]
+
+# A power whose result would have more digits than this is not worth evaluating.
+_MAX_POWER_DIGITS = 100_000
+_MAX_FACTORIAL = 20_000
+_POWER_RE = re.compile(r"(\d+)\s*\^\s*(?:\{\s*(\d+)\s*\}|(\d+))")
+_FACTORIAL_RE = re.compile(r"(\d+)\s*!")
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The verdict on one response.
+
+    Attributes:
+        verdict: "correct", "wrong", "unparseable" (no answer found in the response) or
+            "timeout" (sympy ran out of time or memory; neither right nor wrong).
+        reason: a short human explanation.
+        predicted: the extracted, normalized answer ("" when none).
+        gold: the normalized gold answer (alternatives joined with " | ").
+    """
+
+    verdict: Verdict
+    reason: str
+    predicted: str
+    gold: str
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict == "correct"
+
+
+def grade(
+    response: str, gold: Gold, *, timeout: float = DEFAULT_TIMEOUT, pool: WorkerPool | None = None
+) -> Grade:
+    """Grade a model response against one gold answer or a list of acceptable ones.
+
+    Args:
+        response: the model's text; its last ``\\boxed{}`` (or "answer is X", or last number)
+            is the prediction.
+        gold: the gold answer, or a list of alternatives (Minerva-style); correct if any matches.
+        timeout: seconds sympy may spend on this call, in total over the alternatives.
+        pool: worker pool for sympy (default: a shared pool of 2 processes).
+
+    Raises:
+        GradingError: the gold answer is missing or empty.
+
+    >>> grade(r"so the answer is \\boxed{\\dfrac{1}{2}}", "0.5").verdict
+    'correct'
+    """
+    golds = _gold_list(gold)
+    gold_text = " | ".join(golds)
+    raw = extract_answer(response) if isinstance(response, str) else None
+    predicted = normalize(raw) if raw is not None else ""
+    if not predicted:
+        return Grade("unparseable", "no final answer found in the response", "", gold_text)
+    pred_tree = parse(predicted)
+    undecided = []
+    for g in golds:
+        quick = True if g == predicted else compare(pred_tree, parse(g), QuickComparator())
+        if quick:
+            return Grade("correct", "matches the gold answer", predicted, g)
+        if quick is None:
+            undecided.append(g)
+    if not undecided:
+        return Grade("wrong", "differs from the gold answer", predicted, gold_text)
+    return _grade_with_sympy(predicted, undecided, gold_text, timeout, pool or default_pool())
+
+
+def _grade_with_sympy(
+    predicted: str, golds: list[str], gold_text: str, timeout: float, pool: WorkerPool
+) -> Grade:
+    deadline = time.monotonic() + timeout
+    timeout_reason, last_reason = "", "not equivalent"
+    for g in golds:
+        explosive = prescreen(predicted) or prescreen(g)
+        if explosive:
+            timeout_reason = f"not evaluated: {explosive}"
+            continue
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timeout_reason = timeout_reason or f"grading budget of {timeout:g}s spent"
+            break
+        reply = pool.run(predicted, g, remaining)
+        if reply["verdict"] == "correct":
+            return Grade("correct", reply["reason"], predicted, g)
+        if reply["verdict"] == "timeout":
+            timeout_reason = reply["reason"]
+        last_reason = reply["reason"]
+    if timeout_reason:
+        return Grade("timeout", timeout_reason, predicted, gold_text)
+    return Grade("wrong", last_reason, predicted, gold_text)
+
+
+def _gold_list(gold: Gold) -> list[str]:
+    items = [gold] if isinstance(gold, str | int | float) else list(gold)
+    golds = []
+    for item in items:
+        if isinstance(item, float) and item.is_integer():
+            item = int(item)  # JSON numbers such as AMC's `142.0`
+        text = str(item) if item is not None else ""
+        boxed = extract_boxed(text)
+        text = normalize(boxed if boxed is not None else text)
+        if text:
+            golds.append(text)
+    if not golds:
+        raise GradingError(f"gold answer {gold!r} is empty; nothing to grade against")
+    return golds
+
+
+def prescreen(s: str) -> str | None:
+    """Why `s` is too big to hand to sympy (giant powers, towers, factorials), or None."""
+    for match in _FACTORIAL_RE.finditer(s):
+        if len(match.group(1)) > 6 or int(match.group(1)) > _MAX_FACTORIAL:
+            return f"factorial of {match.group(1)} is too large"
+    for _ in range(10):
+        power = _POWER_RE.search(s)
+        if power is None:
+            return None
+        base, exponent = int(power.group(1)[:50]), power.group(2) or power.group(3)
+        nested = s[: power.start()].count("^{") > s[: power.start()].count("}")
+        digits = math.inf if len(exponent) > 12 else int(exponent) * math.log10(max(base, 2))
+        if (nested and digits > 6) or digits > _MAX_POWER_DIGITS:
+            return f"power {power.group(0)!r} has too many digits"
+        # Replace a small power by its value so an enclosing power can be checked too.
+        value = str(base ** int(exponent)) if nested else "0"
+        s = s[: power.start()] + value + s[power.end() :]
+    return None

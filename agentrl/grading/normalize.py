@@ -1,0 +1,182 @@
+"""Rewrite an answer string into a canonical LaTeX-ish form, without sympy.
+
+Both the prediction and the gold go through `normalize`, so any rewrite here only has to be
+consistent, not perfect. What it does, in order: drops math delimiters and sizing commands
+(``$``, ``\\(``, ``\\left``, ``\\displaystyle``), spacing commands (``\\,``, ``\\!``, ``~``),
+unwraps ``\\text{}``-like commands, spells ``\\dfrac``/``\\tfrac`` as ``\\frac`` and braces their
+arguments (``\\frac12``), drops degree marks, percent and dollar signs, trailing unit words
+(``5 cm``, ``12 dollars``; only after a number, so ``Monday`` stays ``Monday``), thousands
+separators of a lone number (``1,000``), trailing punctuation, and whitespace.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Commands whose braced argument is plain text or a font change; the argument is kept.
+_UNWRAP = (
+    "text",
+    "textbf",
+    "textit",
+    "textrm",
+    "textnormal",
+    "mbox",
+    "mathrm",
+    "mathbf",
+    "mathit",
+    "mathsf",
+    "mathtt",
+    "mathnormal",
+    "boldsymbol",
+    "operatorname",
+    "boxed",
+    "fbox",
+)
+_UNWRAP_RE = re.compile(r"\\(?:" + "|".join(_UNWRAP) + r")\s*\{")
+
+# Units dropped after a number. Single letters are only units after a space (`5 m`), never
+# glued to a number (`2m` is a product).
+_UNITS = (
+    "square units|sq units|units?|square|sq|cubic|"
+    "cm|mm|km|meters?|metres?|inch(?:es)?|in|feet|foot|ft|yards?|yd|miles?|mi|"
+    "kg|grams?|mg|pounds?|lbs?|ounces?|oz|liters?|litres?|ml|gallons?|"
+    "dollars?|cents?|euros?|percent|degrees?|deg|radians?|rad|"
+    "seconds?|sec|minutes?|min|hours?|hrs?|days?|weeks?|months?|years?|mph|kph|"
+    "people|persons?|students?|apples?|marbles?|cookies?|pages?|points?|ways?|times"
+)
+_UNIT_RE = re.compile(
+    r"(?:(?<=[\d}).])\s*|\s+)(?:" + _UNITS + r")\s*(?:\^\{?[23]\}?)?\s*$",
+    re.IGNORECASE,
+)
+_SINGLE_LETTER_UNIT_RE = re.compile(r"(?<=[\d}).])\s+(?:m|g|s|h|l|L)(?:\^\{?[23]\}?)?\s*$")
+_THOUSANDS_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+_REPLACEMENTS = (
+    ("\\dfrac", "\\frac"),
+    ("\\tfrac", "\\frac"),
+    ("\\cfrac", "\\frac"),
+    ("\\leqslant", "\\le"),
+    ("\\geqslant", "\\ge"),
+    ("\\leq", "\\le"),
+    ("\\geq", "\\ge"),
+    ("\\neq", "\\ne"),
+    ("≤", "\\le "),
+    ("≥", "\\ge "),
+    ("≠", "\\ne "),
+    ("−", "-"),
+    ("×", "\\times "),
+    ("·", "\\cdot "),
+    ("π", "\\pi "),
+    ("∞", "\\infty "),
+    ("√", "\\sqrt"),
+    ("\\lbrace", "\\{"),
+    ("\\rbrace", "\\}"),
+    ("\\lvert", "|"),
+    ("\\rvert", "|"),
+    ("\\vert", "|"),
+    ("\\mid", "|"),
+    ("{,}", ""),  # `1{,}000`: LaTeX's thousands separator
+    ("^{\\prime\\prime}", "''"),
+    ("^{\\prime}", "'"),
+    ("^\\prime", "'"),
+    ("\\prime", "'"),
+)
+# Degree marks, percent and dollar signs, and spacing that carries no meaning.
+_DROP_RE = re.compile(
+    r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree|\\%|%|\\\$|\$|"
+    r"\\displaystyle|\\(?:left|right|big|Big|bigg|Bigg)[lr]?(?![a-zA-Z])|\\[!,;:]"
+)
+_SPACE_RE = re.compile(r"(?<!\\)\\ |~|\\q?quad\b")
+_DELIMITERS_RE = re.compile(r"^\\\(|\\\)$|^\\\[|\\\]$")
+
+
+def normalize(text: str) -> str:
+    """The canonical form of one answer string (see the module docstring).
+
+    >>> normalize(r"$\\dfrac12$ ")
+    '\\\\frac{1}{2}'
+    >>> normalize(r"\\text{1,000 dollars}.")
+    '1000'
+    """
+    s = str(text).strip()
+    s = _DELIMITERS_RE.sub("", s)
+    for old, new in _REPLACEMENTS:
+        s = s.replace(old, new)
+    s = _unwrap_commands(s)
+    s = re.sub(r"\s+(?:and|or)\s+", ",", s)  # `1 \text{ and } 2` is a list
+    s = _DROP_RE.sub("", s)
+    s = s.replace("\\left.", "").replace("\\right.", "")
+    s = _SPACE_RE.sub(" ", s)
+    s = _brace_short_arguments(s)
+    s = _strip_trailing(s)
+    s = _strip_units(s)
+    s = re.sub(r"(?<=\d)\s*'{1,2}$", "", s)  # arc minutes/seconds, feet/inches: units too
+    s = _squeeze_spaces(s)
+    s = re.sub(r"(?:\\text\{\s*\}|\{\})+$", "", s)
+    if _THOUSANDS_RE.fullmatch(s):
+        s = s.replace(",", "")
+    return s
+
+
+def _unwrap_commands(s: str) -> str:
+    """``\\text{ cm}`` -> `` cm``: keep the argument, drop the command and its braces."""
+    while (match := _UNWRAP_RE.search(s)) is not None:
+        end = _matching_brace(s, match.end() - 1)
+        if end is None:
+            return s[: match.start()] + s[match.end() :]
+        s = s[: match.start()] + " " + s[match.end() : end] + " " + s[end + 1 :]
+    return s
+
+
+def _matching_brace(s: str, open_pos: int) -> int | None:
+    """Index of the ``}`` that closes the ``{`` at `open_pos`, ignoring escaped braces."""
+    depth = 0
+    for i in range(open_pos, len(s)):
+        if s[i] == "{" and s[i - 1] != "\\":
+            depth += 1
+        elif s[i] == "}" and s[i - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _brace_short_arguments(s: str) -> str:
+    """Brace one-token arguments: ``\\frac12`` -> ``\\frac{1}{2}``, ``\\sqrt2`` -> ``\\sqrt{2}``."""
+    arg = r"\s*(\\[a-zA-Z]+|[0-9a-zA-Z])"
+    s = re.sub(r"\\frac" + arg + arg, r"\\frac{\1}{\2}", s)
+    s = re.sub(r"\\frac(\{[^{}]*\})" + arg, r"\\frac\1{\2}", s)
+    s = re.sub(r"\\frac" + arg + r"\s*(\{)", r"\\frac{\1}\2", s)
+    return re.sub(r"\\sqrt" + arg, r"\\sqrt{\1}", s)
+
+
+def _strip_trailing(s: str) -> str:
+    """Trailing sentence punctuation (`5.`, `x=3;`) is not part of the answer."""
+    s = s.strip()
+    while s and (s[-1] in ",;:" or (s[-1] == "." and not re.search(r"\d\.$", s[-3:]))):
+        s = s[:-1].rstrip()
+    if re.fullmatch(r"-?\d+\.", s):
+        s = s[:-1]  # `42.` at the end of a sentence
+    return s
+
+
+def _strip_units(s: str) -> str:
+    """Drop unit words that follow a number or a closing group: `12 cm^2` -> `12`."""
+    for _ in range(3):  # `5 square feet`, `3 cm per second` stop after a few words
+        stripped = _UNIT_RE.sub("", s)
+        stripped = _SINGLE_LETTER_UNIT_RE.sub("", stripped)
+        if stripped == s or not stripped.strip():
+            break
+        s = _strip_trailing(stripped)
+    return s
+
+
+def _squeeze_spaces(s: str) -> str:
+    """Remove whitespace, except between a command and a following letter (`\\pi r`) and
+    between two words (`New York`)."""
+    parts = s.split()
+    out = parts[0] if parts else ""
+    for part in parts[1:]:
+        glue = re.search(r"(\\[a-zA-Z]+|[a-zA-Z]{2,})$", out) and part[0].isalpha()
+        out += (" " if glue else "") + part
+    return out

@@ -1,0 +1,165 @@
+"""A small pool of sympy worker processes with a hard per-request time limit.
+
+Each request goes to one idle worker; the caller waits at most `timeout` seconds for its answer
+(select on the worker's stdout), and on expiry the worker is killed and a fresh one started in
+its place, so a pathological expression costs one worker, never the caller. Safe to call from
+any number of threads: a thread waits for an idle worker, and every request holding one is
+bounded. Worker start-up (the sympy import) is bounded separately by `startup_timeout` and is
+not charged to the request. POSIX only (select on pipes).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import select
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from agentrl.errors import ConfigError, GradingError
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "agentrl.grading._worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=0,
+        )
+        self._buffer = b""
+        self.ready = False
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait_ready(self, timeout: float) -> None:
+        if self.ready:
+            return
+        line = self._readline(time.monotonic() + timeout)
+        if line is None or not line.get("ready"):
+            self.kill()
+            raise GradingError(f"grader worker did not start within {timeout:g}s")
+        self.ready = True
+
+    def request(self, payload: dict[str, str], timeout: float) -> dict[str, Any] | None:
+        """The worker's reply, or None if it did not answer within `timeout` (or died)."""
+        assert self.proc.stdin is not None  # internal invariant: created with PIPE
+        try:
+            self.proc.stdin.write((json.dumps(payload) + "\n").encode())
+        except (BrokenPipeError, OSError):
+            return None
+        return self._readline(time.monotonic() + timeout)
+
+    def _readline(self, deadline: float) -> dict[str, Any] | None:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            readable, _, _ = select.select([fd], [], [], remaining)
+            if not readable:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None  # the worker died
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return json.loads(line)
+
+    def kill(self) -> None:
+        if self.alive():
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+
+
+class WorkerPool:
+    """`size` sympy workers, started on first use.
+
+    Args:
+        size: number of worker processes (requests beyond it wait for an idle worker).
+        startup_timeout: seconds a new worker may take to import sympy.
+    """
+
+    def __init__(self, size: int = 2, *, startup_timeout: float = 60.0) -> None:
+        if not isinstance(size, int) or size < 1:
+            raise ConfigError(f"got size={size!r}, need an int >= 1")
+        self.size = size
+        self.startup_timeout = startup_timeout
+        self._idle: queue.Queue[_Worker | None] = queue.Queue()
+        for _ in range(size):
+            self._idle.put(None)
+        self.restarts = 0
+
+    def run(self, pred: str, gold: str, timeout: float) -> dict[str, Any]:
+        """Compare with sympy in a worker: ``{"verdict", "reason"}``; verdict "timeout" when the
+        worker had to be killed."""
+        worker = self._idle.get()
+        try:
+            if worker is None or not worker.alive():
+                worker = _Worker()
+            worker.wait_ready(self.startup_timeout)
+            reply = worker.request({"pred": pred, "gold": gold}, timeout)
+            if reply is None:
+                worker.kill()
+                worker = _Worker()  # warms up while the caller goes on
+                self.restarts += 1
+                return {"verdict": "timeout", "reason": f"sympy took over {timeout:g}s; killed"}
+            return reply
+        except GradingError:
+            worker = None
+            raise
+        finally:
+            self._idle.put(worker)
+
+    def pids(self) -> list[int]:
+        """Process ids of the idle workers that are running (for tests and diagnostics)."""
+        workers = self._drain()
+        try:
+            return [w.pid for w in workers if w is not None and w.alive()]
+        finally:
+            for w in workers:
+                self._idle.put(w)
+
+    def close(self) -> None:
+        """Kill every idle worker; the pool restarts them if used again."""
+        workers = self._drain()
+        for w in workers:
+            if w is not None:
+                w.kill()
+            self._idle.put(None)
+
+    def _drain(self) -> list[_Worker | None]:
+        workers = []
+        for _ in range(self.size):
+            workers.append(self._idle.get())
+        return workers
+
+
+_default: WorkerPool | None = None
+_default_lock = threading.Lock()
+
+
+def default_pool() -> WorkerPool:
+    """The process-wide pool (size from ``AGENTRL_GRADER_WORKERS``, default 2)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            size = int(os.environ.get("AGENTRL_GRADER_WORKERS", "2"))
+            _default = WorkerPool(size)
+            atexit.register(_default.close)
+        return _default
