@@ -1,0 +1,483 @@
+"""The OpenAI-compatible app: ``/v1/models``, ``/v1/completions``, ``/v1/chat/completions``
+(plain and streaming, with tool calls and log-probs) and ``/health``, over any `Sampler`.
+
+Streaming note: samplers return whole completions, so a streamed answer starts once its
+completion is done and then arrives token by token (one SSE chunk per token, with its log-prob
+when asked). Clients see the OpenAI stream format; time-to-first-token equals full latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ValidationError
+
+from agentrl.sampling.base import Completion, Sampler, SamplingParams
+from agentrl.serve import protocol as p
+from agentrl.serve.batching import BatchingEngine
+from agentrl.serve.recording import Recorder
+
+log = logging.getLogger("agentrl.serve")
+R = TypeVar("R", bound=BaseModel)
+
+
+def create_app(
+    sampler: Sampler,
+    tokenizer: Any,
+    *,
+    model_name: str = "agentrl",
+    api_key: str | None = None,
+    max_request_bytes: int = 8 << 20,
+    max_batch: int = 64,
+    batch_window_s: float = 0.005,
+    default_max_tokens: int = 1024,
+    tool_format: str = "hermes",
+    record_dir: str | None = None,
+) -> FastAPI:
+    """Build the app. Serve it with uvicorn (``agentrl serve``) or `agentrl.serve.ServerThread`.
+
+    Args:
+        sampler: generates; called from one thread with batches of prompts.
+        tokenizer: the sampler's tokenizer (encodes prompts, renders chats, decodes output).
+        model_name: the id in ``/v1/models``; requests naming another model get 404.
+        api_key: if set, ``/v1/*`` requires ``Authorization: Bearer <api_key>``.
+        max_request_bytes: larger request bodies get 413.
+        max_batch: most prompts per ``generate`` call.
+        batch_window_s: how long a request waits for others to batch with.
+        default_max_tokens: chat requests without ``max_tokens`` get at most this many.
+        tool_format: how tool calls are parsed from the model's text (`parse_tool_calls`).
+        record_dir: write every request and answer there as trajectories (JSONL).
+    """
+    server = _Server(
+        sampler=sampler,
+        tokenizer=tokenizer,
+        model_name=model_name,
+        api_key=api_key,
+        max_request_bytes=max_request_bytes,
+        engine=BatchingEngine(sampler, max_batch=max_batch, window_s=batch_window_s),
+        default_max_tokens=default_max_tokens,
+        tool_format=tool_format,
+        recorder=Recorder(record_dir) if record_dir else None,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await server.engine.start()
+        try:
+            yield
+        finally:
+            await server.engine.stop()
+            if server.recorder is not None:
+                server.recorder.close()
+
+    app = FastAPI(
+        title="agentrl", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.server = server
+
+    @app.exception_handler(p.APIError)
+    async def api_error(_: Request, exc: p.APIError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        stats = server.engine.stats
+        return {"status": "ok", "generate_calls": stats.calls, "largest_batch": stats.largest}
+
+    @app.get("/v1/models")
+    async def models(request: Request) -> dict[str, Any]:
+        server.authorize(request)
+        return {"object": "list", "data": [server.model_card()]}
+
+    @app.post("/v1/completions")
+    async def completions(request: Request) -> Any:
+        server.authorize(request)
+        return await server.completions(await server.parse(request, p.CompletionRequest))
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Any:
+        server.authorize(request)
+        return await server.chat(await server.parse(request, p.ChatRequest))
+
+    return app
+
+
+class _Server:
+    def __init__(
+        self,
+        *,
+        sampler: Sampler,
+        tokenizer: Any,
+        model_name: str,
+        api_key: str | None,
+        max_request_bytes: int,
+        engine: BatchingEngine,
+        default_max_tokens: int,
+        tool_format: str,
+        recorder: Recorder | None,
+    ) -> None:
+        self.sampler = sampler
+        self.tokenizer = tokenizer
+        self.model_name = model_name
+        self.api_key = api_key
+        self.max_request_bytes = max_request_bytes
+        self.engine = engine
+        self.default_max_tokens = default_max_tokens
+        self.tool_format = tool_format
+        self.recorder = recorder
+        self.created = p.now()
+
+    # --- request intake -------------------------------------------------------------------
+
+    def authorize(self, request: Request) -> None:
+        if self.api_key is None:
+            return
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {self.api_key}".encode()):
+            raise p.APIError(401, "missing or wrong API key (send Authorization: Bearer <key>)")
+
+    async def parse(self, request: Request, model: type[R]) -> R:
+        body = await self._read_body(request)
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise p.APIError(400, f"the request body is not valid JSON: {e}") from None
+        if not isinstance(data, dict):
+            raise p.APIError(
+                400, f"the request body must be a JSON object, got {type(data).__name__}"
+            )
+        try:
+            parsed = model.model_validate(data)
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise p.APIError(400, f"{where}: {first['msg']}", param=where) from None
+        name = getattr(parsed, "model", None)
+        if name is not None and name != self.model_name:
+            raise p.APIError(
+                404,
+                f"model {name!r} not found; this server serves {self.model_name!r}",
+                param="model",
+            )
+        return parsed
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.max_request_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise p.APIError(413, f"request body of {declared} bytes exceeds the limit of {limit}")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise p.APIError(413, f"request body exceeds the limit of {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def model_card(self) -> dict[str, Any]:
+        return {
+            "id": self.model_name,
+            "object": "model",
+            "created": self.created,
+            "owned_by": "agentrl",
+            "max_model_len": self.sampler.max_context,
+        }
+
+    def _check_ids(self, ids: Sequence[int]) -> list[int]:
+        if not ids:
+            raise p.APIError(400, "the prompt is empty", param="prompt")
+        vocab = self.tokenizer.vocab_size
+        bad = [t for t in ids if not 0 <= t < vocab]
+        if bad:
+            raise p.APIError(
+                400, f"token id {bad[0]} is outside the vocabulary [0, {vocab})", param="prompt"
+            )
+        return list(ids)
+
+    def _max_tokens(self, asked: int | None, prompt_len: int) -> int:
+        limit = self.sampler.max_context
+        if limit is not None and prompt_len >= limit:
+            raise p.APIError(
+                400, f"the prompt has {prompt_len} tokens; the context is {limit}", param="prompt"
+            )
+        room = None if limit is None else limit - prompt_len
+        wanted = asked if asked is not None else self.default_max_tokens
+        return wanted if room is None else min(wanted, room)  # a longer ask ends with "length"
+
+    async def _generate(self, prompt: list[int], params: SamplingParams) -> list[Completion]:
+        try:
+            return await self.engine.generate(prompt, params)
+        except Exception as e:  # the sampler failed: answer 500 with the reason, keep serving
+            log.exception("generation failed")
+            raise p.APIError(500, f"generation failed: {type(e).__name__}: {e}") from None
+
+    def _choices(
+        self, index0: int, completions: list[Completion], req: p.SamplingRequest
+    ) -> list[p.Choice]:
+        return [
+            p.decode_choice(
+                index0 + j,
+                c,
+                self.tokenizer,
+                stops=req.stops,
+                keep_stop=req.include_stop_str_in_output,
+                skip_special_tokens=req.skip_special_tokens,
+            )
+            for j, c in enumerate(completions)
+        ]
+
+    # --- /v1/completions ------------------------------------------------------------------
+
+    def _prompts(self, prompt: Any) -> list[list[int]]:
+        if isinstance(prompt, str):
+            return [self._check_ids(self.tokenizer.encode(prompt))]
+        if prompt and all(isinstance(t, int) for t in prompt):
+            return [self._check_ids(prompt)]
+        if not prompt:
+            raise p.APIError(400, "the prompt is empty", param="prompt")
+        return [
+            self._check_ids(self.tokenizer.encode(x) if isinstance(x, str) else x) for x in prompt
+        ]
+
+    async def completions(self, req: p.CompletionRequest) -> Any:
+        if req.echo:
+            raise p.APIError(400, "echo=true is not supported", param="echo")
+        prompts = self._prompts(req.prompt)
+        if req.stream and len(prompts) > 1:
+            raise p.APIError(400, "streaming supports one prompt per request", param="stream")
+        params = req.sampling_params(self._max_tokens(req.max_tokens, max(map(len, prompts))))
+        results = await asyncio.gather(*(self._generate(x, params) for x in prompts))
+        rid = p.new_id("cmpl")
+        choices: list[p.Choice] = []
+        for i, completions in enumerate(results):
+            choices += self._choices(i * req.n, completions, req)
+        if self.recorder is not None:
+            for i, prompt in enumerate(prompts):
+                self.recorder.record(
+                    endpoint="/v1/completions",
+                    request_id=f"{rid}/{i}",
+                    prompt_ids=prompt,
+                    choices=choices[i * req.n : (i + 1) * req.n],
+                    policy_version=self.sampler.policy_version,
+                )
+        n_prompt = sum(map(len, prompts))
+        if req.stream:
+            return _sse(self._completion_chunks(rid, choices, req, n_prompt))
+        return {
+            "id": rid,
+            "object": "text_completion",
+            "created": p.now(),
+            "model": self.model_name,
+            "choices": [self._completion_choice(c, req) for c in choices],
+            "usage": p.usage(n_prompt, choices),
+        }
+
+    def _completion_choice(self, c: p.Choice, req: p.CompletionRequest) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "index": c.index,
+            "text": c.text,
+            "logprobs": None
+            if req.logprobs is None
+            else p.completion_logprobs(c, req.return_tokens_as_token_ids),
+            "finish_reason": c.finish_reason,
+        }
+        if req.return_token_ids:
+            out["token_ids"] = c.token_ids
+        return out
+
+    def _completion_chunks(
+        self, rid: str, choices: list[p.Choice], req: p.CompletionRequest, n_prompt: int
+    ) -> Iterator[dict[str, Any]]:
+        head = {
+            "id": rid,
+            "object": "text_completion",
+            "created": p.now(),
+            "model": self.model_name,
+        }
+        for c in choices:
+            logprobs = p.completion_logprobs(c, req.return_tokens_as_token_ids)
+            pieces = _visible_pieces(c)
+            for k, piece in enumerate(pieces):
+                last = k == len(pieces) - 1
+                entry: dict[str, Any] = {
+                    "index": c.index,
+                    "text": piece,
+                    "logprobs": None,
+                    "finish_reason": c.finish_reason if last else None,
+                }
+                if req.logprobs is not None and k < len(c.token_ids):
+                    entry["logprobs"] = {
+                        "tokens": [logprobs["tokens"][k]],
+                        "token_logprobs": [logprobs["token_logprobs"][k]],
+                        "top_logprobs": None,
+                        "text_offset": [logprobs["text_offset"][k]],
+                    }
+                if req.return_token_ids and k < len(c.token_ids):
+                    entry["token_ids"] = [c.token_ids[k]]
+                yield {**head, "choices": [entry]}
+        if req.stream_options and req.stream_options.include_usage:
+            yield {**head, "choices": [], "usage": p.usage(n_prompt, choices)}
+
+    # --- /v1/chat/completions -------------------------------------------------------------
+
+    async def chat(self, req: p.ChatRequest) -> Any:
+        messages = [_message(m, k) for k, m in enumerate(req.messages)]
+        use_tools = bool(req.tools) and req.tool_choice != "none"
+        try:
+            prompt = self.tokenizer.encode_chat(
+                messages, tools=req.tools if use_tools else None, add_generation_prompt=True
+            )
+        except Exception as e:  # the chat template refused these messages
+            raise p.APIError(400, f"cannot render the messages: {e}", param="messages") from None
+        prompt = self._check_ids(prompt)
+        asked = req.max_completion_tokens or req.max_tokens
+        params = req.sampling_params(self._max_tokens(asked, len(prompt)))
+        choices = self._choices(0, await self._generate(prompt, params), req)
+        replies = [self._reply(c, use_tools) for c in choices]
+        rid = p.new_id("chatcmpl")
+        if self.recorder is not None:
+            self.recorder.record(
+                endpoint="/v1/chat/completions",
+                request_id=rid,
+                prompt_ids=prompt,
+                choices=choices,
+                policy_version=self.sampler.policy_version,
+                messages=messages,
+                replies=[m for m, _ in replies],
+            )
+        if req.stream:
+            return _sse(self._chat_chunks(rid, choices, replies, req, len(prompt)))
+        return {
+            "id": rid,
+            "object": "chat.completion",
+            "created": p.now(),
+            "model": self.model_name,
+            "choices": [
+                self._chat_choice(c, message, finish, req)
+                for c, (message, finish) in zip(choices, replies)
+            ],
+            "usage": p.usage(len(prompt), choices),
+        }
+
+    def _reply(self, c: p.Choice, use_tools: bool) -> tuple[dict[str, Any], str]:
+        """The assistant message of a choice and its finish reason (tool calls parsed)."""
+        if use_tools:
+            from agentrl.toolcalls import parse_tool_calls
+
+            parsed = parse_tool_calls(
+                c.text, self.tool_format, id_prefix=f"call_{uuid.uuid4().hex[:8]}_"
+            )
+            if parsed.calls:
+                content = parsed.content.strip() or None
+                calls = [call.to_dict() for call in parsed.calls]
+                return {"role": "assistant", "content": content, "tool_calls": calls}, "tool_calls"
+        return {"role": "assistant", "content": c.text}, c.finish_reason
+
+    def _chat_choice(
+        self, c: p.Choice, message: dict[str, Any], finish: str, req: p.ChatRequest
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "index": c.index,
+            "message": message,
+            "logprobs": p.chat_logprobs(c, req.return_tokens_as_token_ids)
+            if req.logprobs
+            else None,
+            "finish_reason": finish,
+        }
+        if req.return_token_ids:
+            out["token_ids"] = c.token_ids
+        return out
+
+    def _chat_chunks(
+        self,
+        rid: str,
+        choices: list[p.Choice],
+        replies: list[tuple[dict[str, Any], str]],
+        req: p.ChatRequest,
+        n_prompt: int,
+    ) -> Iterator[dict[str, Any]]:
+        head = {
+            "id": rid,
+            "object": "chat.completion.chunk",
+            "created": p.now(),
+            "model": self.model_name,
+        }
+
+        def chunk(
+            index: int, delta: dict[str, Any], finish: str | None = None, logprobs: Any = None
+        ) -> dict[str, Any]:
+            entry = {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+            return {**head, "choices": [entry]}
+
+        for c, (message, finish) in zip(choices, replies):
+            yield chunk(c.index, {"role": "assistant", "content": ""})
+            entries = p.chat_logprobs(c, req.return_tokens_as_token_ids)["content"]
+            if "tool_calls" in message:
+                logprobs = {"content": entries} if req.logprobs else None
+                yield chunk(c.index, {"content": message["content"] or ""}, logprobs=logprobs)
+                calls = [{"index": k, **call} for k, call in enumerate(message["tool_calls"])]
+                yield chunk(c.index, {"tool_calls": calls})
+            else:
+                for k, piece in enumerate(_visible_pieces(c)):
+                    logprobs = {"content": entries[k : k + 1]} if req.logprobs else None
+                    yield chunk(c.index, {"content": piece}, logprobs=logprobs)
+            yield chunk(c.index, {}, finish)
+        if req.stream_options and req.stream_options.include_usage:
+            yield {**head, "choices": [], "usage": p.usage(n_prompt, choices)}
+
+
+def _message(m: Mapping[str, Any], k: int) -> dict[str, Any]:
+    """A request message normalized for the chat template (text parts joined)."""
+    role = m.get("role")
+    if role not in ("system", "user", "assistant", "tool", "developer"):
+        raise p.APIError(
+            400,
+            f"messages.{k}.role: got {role!r}, need system/user/assistant/tool",
+            param=f"messages.{k}.role",
+        )
+    content = m.get("content")
+    if isinstance(content, list):
+        content = "".join(part.get("text", "") for part in content if isinstance(part, Mapping))
+    elif content is not None and not isinstance(content, str):
+        raise p.APIError(
+            400,
+            f"messages.{k}.content must be a string or a list of parts",
+            param=f"messages.{k}.content",
+        )
+    out = {**m, "role": "system" if role == "developer" else role, "content": content or ""}
+    return out
+
+
+def _visible_pieces(c: p.Choice) -> list[str]:
+    """Split the visible text at the token boundaries: one piece per token, joined == text."""
+    pieces, position = [], 0
+    for piece in c.piece_texts:
+        end = min(len(c.text), position + len(piece))
+        pieces.append(c.text[position:end])
+        position = end
+    if pieces:
+        pieces[-1] += c.text[position:]
+    else:
+        pieces = [c.text]
+    return pieces
+
+
+def _sse(chunks: Iterator[dict[str, Any]]) -> StreamingResponse:
+    async def events() -> AsyncIterator[str]:
+        for chunk in chunks:
+            yield f"data: {json.dumps(chunk)}\n\n"
+            await asyncio.sleep(0)  # let other requests (and disconnect checks) run
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
