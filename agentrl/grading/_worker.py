@@ -38,6 +38,8 @@ def handle(request: dict[str, Any]) -> dict[str, str]:
         return {"verdict": "timeout", "reason": "ran out of memory comparing with sympy"}
     except RecursionError:
         return {"verdict": "timeout", "reason": "expression nested too deeply for sympy"}
+    except OverflowError as e:
+        return {"verdict": "timeout", "reason": f"number too large to evaluate: {e}"}
     except Exception as e:  # reported as the verdict's reason, not swallowed
         return {"verdict": "wrong", "reason": f"sympy could not compare: {type(e).__name__}: {e}"}
     if equal:

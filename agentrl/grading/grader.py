@@ -115,6 +115,8 @@ def _grade_with_sympy(
 
 
 def _gold_list(gold: Gold) -> list[str]:
+    if gold is None:
+        raise GradingError("gold answer is None; nothing to grade against")
     items = [gold] if isinstance(gold, str | int | float) else list(gold)
     golds = []
     for item in items:

@@ -19,9 +19,13 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any
+from typing import IO, Any
 
 from agentrl.errors import ConfigError, GradingError
+
+
+class _WorkerDied(Exception):
+    """The worker process exited (crashed, or was killed from outside)."""
 
 
 class _Worker:
@@ -53,16 +57,26 @@ class _Worker:
         self.ready = True
 
     def request(self, payload: dict[str, str], timeout: float) -> dict[str, Any] | None:
-        """The worker's reply, or None if it did not answer within `timeout` (or died)."""
-        assert self.proc.stdin is not None  # internal invariant: created with PIPE
+        """The worker's reply, or None if it did not answer within `timeout`.
+
+        Raises:
+            _WorkerDied: the process is gone.
+        """
         try:
-            self.proc.stdin.write((json.dumps(payload) + "\n").encode())
-        except (BrokenPipeError, OSError):
-            return None
+            self._stdin.write((json.dumps(payload) + "\n").encode())
+        except OSError as e:  # BrokenPipeError: it died since the last request
+            raise _WorkerDied(str(e)) from e
         return self._readline(time.monotonic() + timeout)
 
+    @property
+    def _stdin(self) -> IO[bytes]:
+        if self.proc.stdin is None:
+            raise _WorkerDied("no stdin")
+        return self.proc.stdin
+
     def _readline(self, deadline: float) -> dict[str, Any] | None:
-        assert self.proc.stdout is not None
+        if self.proc.stdout is None:
+            raise _WorkerDied("no stdout")
         fd = self.proc.stdout.fileno()
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
@@ -73,7 +87,7 @@ class _Worker:
                 return None
             chunk = os.read(fd, 65536)
             if not chunk:
-                return None  # the worker died
+                raise _WorkerDied(f"grader worker {self.pid} exited")
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         return json.loads(line)
@@ -110,16 +124,23 @@ class WorkerPool:
         worker had to be killed."""
         worker = self._idle.get()
         try:
-            if worker is None or not worker.alive():
-                worker = _Worker()
-            worker.wait_ready(self.startup_timeout)
-            reply = worker.request({"pred": pred, "gold": gold}, timeout)
-            if reply is None:
-                worker.kill()
-                worker = _Worker()  # warms up while the caller goes on
-                self.restarts += 1
-                return {"verdict": "timeout", "reason": f"sympy took over {timeout:g}s; killed"}
-            return reply
+            for _attempt in range(2):  # a worker found dead is replaced once
+                if worker is None or not worker.alive():
+                    worker = _Worker()
+                try:
+                    worker.wait_ready(self.startup_timeout)
+                    reply = worker.request({"pred": pred, "gold": gold}, timeout)
+                except _WorkerDied:
+                    worker.kill()
+                    worker = None
+                    continue
+                if reply is None:
+                    worker.kill()
+                    worker = _Worker()  # warms up while the caller goes on
+                    self.restarts += 1
+                    return {"verdict": "timeout", "reason": f"sympy took over {timeout:g}s; killed"}
+                return reply
+            return {"verdict": "timeout", "reason": "the grader worker crashed on this input"}
         except GradingError:
             worker = None
             raise

@@ -67,12 +67,15 @@ def expressions_equal(a: Any, b: Any, *, inexact: bool) -> bool:
     diff = a - b
     if diff == 0:
         return True
-    if sympy.count_ops(diff) <= _MAX_OPS:
-        if sympy.simplify(diff) == 0:
-            return True
-        if not diff.free_symbols:
-            # A constant difference simplify could not reduce: trust 50 digits.
-            return _numerically_equal(a, b, rel_tol=1e-40)
+    if sympy.count_ops(diff) <= _MAX_OPS and sympy.simplify(diff) == 0:
+        return True
+    if not diff.free_symbols:
+        if diff.is_Rational:
+            return False  # the symbols cancelled and left a nonzero constant
+        if a.free_symbols or b.free_symbols:
+            return abs(sympy.N(diff, 60)) < 1e-40
+        # Constants simplify could not reduce (nested radicals...): trust 50 digits.
+        return _numerically_equal(a, b, rel_tol=1e-40)
     return _numerically_equal(a, b, rel_tol=1e-25)
 
 
@@ -83,6 +86,12 @@ def _numerically_equal(a: Any, b: Any, *, rel_tol: float) -> bool:
     checked = 0
     for _ in range(_POINTS if symbols else 1):
         point = {s: sympy.Rational(rng.randint(101, 997), rng.randint(53, 211)) for s in symbols}
+        exact = (a - b).subs(point)
+        if exact.is_Rational:  # polynomials and rational functions: decide exactly
+            if exact != 0:
+                return False
+            checked += 1
+            continue
         va = sympy.N(a.subs(point), 50)
         vb = sympy.N(b.subs(point), 50)
         if not (va.is_number and vb.is_number) or va.has(sympy.nan, sympy.zoo):
