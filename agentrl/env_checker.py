@@ -18,8 +18,8 @@ Checks, in order (each has a name that failures report):
   episode ends returns ``reward_range[0]``.
 - ``rewards_finite``: every reward and reward component is a finite float within
   `reward_range`.
-- ``terminated_vs_truncated``: never both; truncation only at `max_turns`; episodes never
-  run longer.
+- ``terminated_vs_truncated``: never both; an episode that reaches `max_turns` unfinished is
+  truncated, and none runs longer.
 - ``step_after_end_raises``: `step` after the end raises `EnvError` with a message.
 - ``pickles``: a pickled copy continues the episode exactly like the original.
 - ``close_twice``: `close()` twice on that copy is fine.
@@ -192,11 +192,9 @@ def _check_step_values(
         raise EnvCheckError(
             "terminated_vs_truncated", f"step {turn} is both terminated and truncated"
         )
-    if truncated and turn < max_turns:
+    if turn > max_turns:
         raise EnvCheckError(
-            "terminated_vs_truncated",
-            f"truncated at turn {turn} before max_turns={max_turns}; "
-            "a finished task is 'terminated'",
+            "terminated_vs_truncated", f"the episode ran to turn {turn} past max_turns={max_turns}"
         )
 
 

@@ -2,7 +2,8 @@
 
 - DeepScaleR format: a JSON list, JSON Lines or Parquet file of records with ``problem``,
   ``answer`` and an optional ``solution``. ``answer`` may be a string, a number (``142.0`` is
-  read as ``"142"``) or a list of accepted alternatives (the first one is the canonical answer).
+  read as ``"142"``) or a list of accepted alternatives (the first one is the canonical answer);
+  ``solution`` may be a list of alternative solutions (the first is kept).
 - GSM8K format: JSON Lines of ``{"question", "answer"}`` where ``answer`` is the worked solution
   ending in ``#### N``; the gold answer is N, and the ``<<48/2=24>>`` calculator annotations are
   stripped from the solution.
@@ -116,6 +117,8 @@ def deepscaler_task(record: Any, source: str, index: int) -> Task:
     if not answers:
         raise ValueError(f"'answer' must be a non-empty answer, got {_short(raw)}")
     solution = record.get("solution")
+    if isinstance(solution, list) and solution and all(isinstance(s, str) for s in solution):
+        solution = solution[0]  # several alternative solutions (OlympiadBench): keep the first
     if solution is not None and not isinstance(solution, str):
         raise ValueError(f"'solution' must be text when present, got {type(solution).__name__}")
     metadata = {k: v for k, v in record.items() if k not in ("problem", "answer", "solution")}

@@ -1,0 +1,106 @@
+"""`tool-math-v0`: math problems solved over several turns with the `python` and `calculator` tools.
+
+Each turn the agent may call tools (the results come back as tool messages) or answer. An answer
+with a ``\\boxed{}`` ends the episode: reward 1 if `agentrl.grading.grade` judges it correct,
+else 0. A turn with neither a tool call nor a boxed answer gets a reminder from the user. The
+episode is truncated after `max_turns` turns. ``info["reward_components"]`` has ``correct``
+(the reward) and ``tool_calls`` (calls made so far; a metric, not part of the reward).
+
+Problems come from a DeepScaleR-format file (``data=``) or the procedural generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from agentrl.env import Task, Turn
+from agentrl.errors import ConfigError
+from agentrl.messages import Message
+from agentrl.wrappers import resolve_tools, run_tool_calls, tools_state
+
+from .data import OnInvalid
+from .math_env import MathEnv
+from .procedural import ProblemMix
+
+TOOL_INSTRUCTION = (
+    "You can call the python and calculator tools to compute; "
+    "output the final answer within \\boxed{}."
+)
+REMINDER = "Please call a tool or give your final answer within \\boxed{}."
+
+
+class ToolMathEnv(MathEnv):
+    """Math with tools; reward 1 for a correct boxed answer within `max_turns` turns, else 0.
+
+    Args:
+        data: a DeepScaleR-format file or records; None uses the procedural generator.
+        tools: `Tool` objects or registered tool names (default ``python`` and ``calculator``).
+        tool_format: how the agent writes calls: "hermes", "llama3" or "xml".
+        max_turns: turns per episode, tool turns included.
+        mix, kinds, difficulty, on_invalid: as for `MathEnv`.
+    """
+
+    data_format = "deepscaler"
+    env_id = "tool-math-v0"
+
+    def __init__(
+        self,
+        data: str | Path | Sequence[Any] | None = None,
+        *,
+        tools: Sequence[Any] = ("python", "calculator"),
+        tool_format: str = "hermes",
+        max_turns: int = 6,
+        mix: ProblemMix | None = None,
+        kinds: str | Sequence[str] | Mapping[str, float] | None = None,
+        difficulty: int | Sequence[int] | Mapping[int, float] | None = None,
+        on_invalid: OnInvalid = "raise",
+        render_mode: str | None = None,
+    ) -> None:
+        from agentrl.toolcalls import FORMATS
+
+        if tool_format not in FORMATS:
+            raise ConfigError(f"got tool_format={tool_format!r}, need one of {FORMATS}")
+        super().__init__(
+            data,
+            mix=mix,
+            kinds=kinds,
+            difficulty=difficulty,
+            on_invalid=on_invalid,
+            max_turns=max_turns,
+            render_mode=render_mode,
+        )
+        self.tools = resolve_tools(tools)
+        self.tool_format = tool_format
+        self.tool_calls = 0
+
+    def format_prompt(self, task: Task) -> str:
+        return f"{task.prompt} {TOOL_INSTRUCTION}"
+
+    def _reset(self, options: dict[str, Any]) -> tuple[list[Message], Task]:
+        self.tool_calls = 0
+        return super()._reset(options)
+
+    def _step(self, action: str) -> Turn:
+        tool_messages = run_tool_calls(action, self.tools, self.tool_format, turn=self.turn)
+        if tool_messages is not None:
+            self.tool_calls += len(tool_messages)
+            return Turn(tool_messages, 0.0, False, self._components(0.0))
+        if "\\boxed" in action or "\\fbox" in action:
+            turn = self._grade_turn(action)
+            turn.components = self._components(turn.reward)
+            return turn
+        return Turn([{"role": "user", "content": REMINDER}], 0.0, False, self._components(0.0))
+
+    def _components(self, correct: float) -> dict[str, float]:
+        return {"correct": correct, "tool_calls": float(self.tool_calls)}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["tools"] = tools_state(self.tools)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["tools"] = resolve_tools(state["tools"])
+        self.__dict__.update(state)
