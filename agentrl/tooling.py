@@ -284,7 +284,10 @@ class ToolFactory:
         return self._schema_tool.parameters
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tool:
-        return Tool(self.cls(*args, **kwargs), **self.options)
+        """Construct the class and wrap the instance; an instance attribute ``tool_options``
+        (a dict) overrides the decorator's options, e.g. a timeout that depends on its config."""
+        instance = self.cls(*args, **kwargs)
+        return Tool(instance, **{**self.options, **getattr(instance, "tool_options", {})})
 
     with_options = __call__
 

@@ -1,0 +1,461 @@
+"""Run untrusted Python in a separate, limited process.
+
+Each run gets a fresh process, a fresh scratch directory (its cwd, HOME and TMPDIR, deleted
+afterwards) and these limits, each aimed at one way model-written code can hurt the host:
+
+| limit            | mechanism                                   | guards against         |
+|------------------|---------------------------------------------|------------------------|
+| wall time        | the parent kills every process of the run   | sleeps, deadlocks      |
+| CPU time         | RLIMIT_CPU (SIGXCPU, then SIGKILL)          | busy loops             |
+| memory           | RLIMIT_AS (MemoryError)                     | memory bombs           |
+| file size, fds   | RLIMIT_FSIZE, RLIMIT_NOFILE                 | filling the disk       |
+| processes        | pids cgroup or own uid + RLIMIT_NPROC (as   | fork bombs             |
+|                  | root), fork tokens; kill by cgroup/uid/pgid |                        |
+| network          | ``unshare --net`` (as root) + audit hook    | exfiltration, attacks  |
+| writes outside   | audit hook on open/rename/remove/...        | damaging host files    |
+| the scratch dir  | (+ file permissions when on an own uid)     |                        |
+
+Started as root, the child runs in a new network namespace (only a down loopback) where
+``unshare`` works, in its own pids cgroup where one can be created (the task limit binds root
+too, and the cgroup lists every process the run started, so all are killed at the end), and as
+an otherwise unused uid where the interpreter is readable by other users (RLIMIT_NPROC then
+counts only the sandbox's processes, and file permissions protect the host's files). Not root,
+it keeps the caller's uid: RLIMIT_NPROC is then set to the caller's current process count plus
+the allowance, and the network is blocked by the audit hook alone. The audit
+hook (``sys.addaudithook``) refuses sockets other than AF_UNIX, DNS, running programs, ctypes,
+writes outside the scratch directory and signals to other process groups, and allows only
+``max_processes`` forks in total (tokens in an inherited pipe). It cannot be removed, but code
+that reaches raw syscalls (a C extension) can get past it; the kernel limits hold regardless.
+Reading host files is allowed (the interpreter needs its libraries).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agentrl.errors import ToolError
+
+_CHILD_SOURCE = (Path(__file__).with_name("_sandbox_child.py")).read_text()
+EXIT_MEMORY = 86  # keep in sync with _sandbox_child.py
+EXIT_SETUP = 87
+_SANDBOX_UID_BASE = 1_700_000_000  # far above real users; a random one per run
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Limits of one sandboxed run.
+
+    Attributes:
+        wall_time_s: wall-clock seconds before the whole process group is killed.
+        cpu_time_s: CPU seconds per process (RLIMIT_CPU).
+        memory_mb: address space per process in MiB (RLIMIT_AS).
+        file_size_mb: largest file a process may write, in MiB (RLIMIT_FSIZE).
+        max_processes: processes the code may fork in total, beyond the first.
+        max_open_files: file descriptors per process (RLIMIT_NOFILE).
+        max_output_chars: the output kept (head and tail; the middle is cut and counted).
+        isolate_network: run in a new network namespace when possible.
+        audit_hook: install the audit hook (off only to test the kernel layers alone).
+        switch_user: run as an unused uid when started as root.
+    """
+
+    wall_time_s: float = 10.0
+    cpu_time_s: int = 5
+    memory_mb: int = 1024
+    file_size_mb: int = 16
+    max_processes: int = 8
+    max_open_files: int = 64
+    max_output_chars: int = 8000
+    isolate_network: bool = True
+    audit_hook: bool = True
+    switch_user: bool = True
+
+    def __post_init__(self) -> None:
+        positive = (
+            "wall_time_s",
+            "cpu_time_s",
+            "memory_mb",
+            "file_size_mb",
+            "max_open_files",
+            "max_output_chars",
+        )
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ToolError(f"got {name}={getattr(self, name)}, need > 0")
+        if self.max_processes < 0:
+            raise ToolError(f"got max_processes={self.max_processes}, need >= 0")
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    """What a sandboxed run did.
+
+    Attributes:
+        output: stdout and stderr, interleaved, cut to the limit.
+        exit_code: the process's exit status (negative: killed by that signal).
+        reason: why it was stopped early ("wall time limit ...") or None if it ended itself.
+        duration_s: wall-clock seconds.
+        bytes_cut: output bytes dropped from the middle.
+        isolation: the mechanisms that were active, for reports and tests.
+    """
+
+    output: str
+    exit_code: int | None
+    reason: str | None
+    duration_s: float
+    bytes_cut: int = 0
+    isolation: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None and self.exit_code == 0
+
+    def report(self) -> str:
+        """The text the model reads: the output, then how the run ended if not cleanly."""
+        parts = [self.output.rstrip("\n")] if self.output.strip() else []
+        if self.reason is not None:
+            parts.append(f"[sandbox: {self.reason}]")
+        elif self.exit_code not in (0, None):
+            parts.append(f"[sandbox: exited with status {self.exit_code}]")
+        if not parts:
+            parts.append("[no output]")
+        return "\n".join(parts)
+
+
+# -- what this machine allows -------------------------------------------------------------------
+_PROBES: dict[str, bool] = {}
+
+
+def _can_unshare_net() -> bool:
+    if "net" not in _PROBES:
+        unshare = shutil.which("unshare")
+        ok = False
+        if unshare and os.geteuid() == 0:
+            try:
+                probe = subprocess.run([unshare, "--net", "true"], capture_output=True, timeout=10)
+                ok = probe.returncode == 0
+            except (OSError, subprocess.SubprocessError):
+                ok = False
+        _PROBES["net"] = ok
+    return _PROBES["net"]
+
+
+def _world_readable(path: str) -> bool:
+    """Whether a user with no rights but "other" can reach and read `path`."""
+    current = Path(path).resolve()
+    for folder in (current, *current.parents):
+        try:
+            if folder.stat().st_mode & 0o005 != 0o005:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _uid_range() -> tuple[int, int] | None:
+    """A block of 10^8 uids we may switch to: root only, the uid map must cover it, and the
+    interpreter and its libraries must be readable by a stranger (not so under /root/.pyenv)."""
+    if "uids" in _PROBES:
+        return (_SANDBOX_UID_BASE, _SANDBOX_UID_BASE + 10**8) if _PROBES["uids"] else None
+    _PROBES["uids"] = False
+    if os.geteuid() != 0:
+        return None
+    libraries = {
+        sys.base_prefix,
+        sys.prefix,
+        os.path.dirname(os.__file__),
+        sysconfig.get_paths()["purelib"],
+        os.path.dirname(sys.executable),
+    }
+    if not all(_world_readable(p) for p in libraries):
+        return None
+    try:
+        lines = Path("/proc/self/uid_map").read_text().split("\n")
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) == 3:
+            inside, count = int(fields[0]), int(fields[2])
+            if inside <= _SANDBOX_UID_BASE and inside + count >= _SANDBOX_UID_BASE + 10**8:
+                _PROBES["uids"] = True
+                return _SANDBOX_UID_BASE, _SANDBOX_UID_BASE + 10**8
+    return None
+
+
+def _processes_of(uid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+class _PidsCgroup:
+    """A pids cgroup for one run: a task limit that binds root too, and a list of every
+    process the run started (even ones that left the process group), so all can be killed."""
+
+    ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids hierarchy, then v2
+    THREAD_ALLOWANCE = 16  # pids.max counts threads as well as processes
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    @classmethod
+    def create(cls, max_processes: int) -> _PidsCgroup | None:
+        if os.geteuid() != 0 or _PROBES.get("cgroup") is False:
+            return None
+        name = f"agentrl-sandbox-{os.getpid()}-{os.urandom(4).hex()}"
+        for root in cls.ROOTS:
+            path = os.path.join(root, name)
+            try:
+                os.mkdir(path)
+            except OSError:
+                continue
+            try:
+                Path(path, "pids.max").write_text(str(max_processes + 1 + cls.THREAD_ALLOWANCE))
+            except OSError:
+                os.rmdir(path)
+                continue
+            _PROBES["cgroup"] = True
+            return cls(path)
+        _PROBES["cgroup"] = False
+        return None
+
+    def add(self, pid: int) -> None:
+        Path(self.path, "cgroup.procs").write_text(str(pid))
+
+    def pids(self) -> list[int]:
+        try:
+            return [int(x) for x in Path(self.path, "cgroup.procs").read_text().split()]
+        except OSError:
+            return []
+
+    def kill_all_and_remove(self) -> None:
+        for _ in range(50):
+            pids = self.pids()
+            if not pids:
+                break
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+        for _ in range(50):  # the kernel frees the cgroup a moment after its last task exits
+            try:
+                os.rmdir(self.path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.02)
+
+
+def isolation(limits: SandboxLimits) -> dict[str, str]:
+    """Which mechanisms a run with `limits` gets on this machine."""
+    netns = limits.isolate_network and _can_unshare_net()
+    switch = limits.switch_user and _uid_range() is not None
+    hook = "audit hook" if limits.audit_hook else ""
+    cgroup = "pids cgroup" if _PROBES.get("cgroup") else ""
+    tokens = "fork tokens" if limits.audit_hook else ""
+    return {
+        "network": " + ".join(x for x in ("netns" if netns else "", hook) if x) or "open",
+        "user": "own uid" if switch else "caller's uid",
+        "processes": " + ".join(x for x in ("RLIMIT_NPROC", cgroup, tokens) if x),
+    }
+
+
+# -- running ------------------------------------------------------------------------------------
+class _OutputCollector(threading.Thread):
+    """Drain a pipe, keeping its first and last bytes and counting the ones dropped."""
+
+    def __init__(self, stream: object, head_bytes: int, tail_bytes: int) -> None:
+        super().__init__(daemon=True, name="sandbox-output")
+        self.stream = stream
+        self.head = bytearray()
+        self.tail: collections.deque[bytes] = collections.deque()
+        self.tail_len = 0
+        self.head_bytes, self.tail_bytes = head_bytes, tail_bytes
+        self.total = 0
+
+    def run(self) -> None:
+        fd = self.stream.fileno()  # type: ignore[attr-defined]
+        while chunk := os.read(fd, 65536):
+            self.total += len(chunk)
+            room = self.head_bytes - len(self.head)
+            if room > 0:
+                self.head += chunk[:room]
+                chunk = chunk[room:]
+            if chunk:
+                self.tail.append(chunk)
+                self.tail_len += len(chunk)
+                while self.tail_len - len(self.tail[0]) >= self.tail_bytes:
+                    self.tail_len -= len(self.tail.popleft())
+
+    def text(self) -> tuple[str, int]:
+        tail = b"".join(self.tail)[-self.tail_bytes :] if self.tail else b""
+        cut = self.total - len(self.head) - len(tail)
+        middle = f"\n[... {cut} bytes of output cut ...]\n".encode() if cut > 0 else b""
+        return (bytes(self.head) + middle + tail).decode("utf-8", errors="replace"), cut
+
+
+def _child_config(limits: SandboxLimits, scratch: str, uid: int | None, token_fd: int) -> dict:
+    if uid is not None:
+        nproc = limits.max_processes + 1
+    else:  # RLIMIT_NPROC counts all of the caller's processes: allow the current ones plus ours
+        nproc = len(_processes_of(os.getuid())) + limits.max_processes + 1
+    return {
+        "cpu_time_s": int(limits.cpu_time_s),
+        "memory_bytes": limits.memory_mb << 20,
+        "file_size_bytes": limits.file_size_mb << 20,
+        "max_open_files": limits.max_open_files,
+        "nproc": nproc,
+        "max_processes": limits.max_processes,
+        "uid": uid,
+        "scratch": scratch,
+        "token_fd": token_fd,
+        "audit_hook": limits.audit_hook,
+    }
+
+
+def _environment(scratch: str) -> dict[str, str]:
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": scratch,
+        "TMPDIR": scratch,
+        "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": "1",  # numeric libraries must not start a thread per core
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+
+
+def _kill_all(proc: subprocess.Popen[bytes], uid: int | None) -> None:
+    """SIGKILL the run's process group and, with an own uid, every process of that uid."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if uid is None:
+        return
+    for _ in range(20):  # a fork bomb may still be forking while we kill: repeat until none
+        pids = _processes_of(uid)
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
+
+
+def _reason(limits: SandboxLimits, code: int | None, timed_out: bool, setup: str) -> str | None:
+    if timed_out:
+        return f"killed: wall time limit ({limits.wall_time_s:g} s) exceeded"
+    if code == EXIT_MEMORY:
+        return f"killed: memory limit ({limits.memory_mb} MB) reached"
+    if code == EXIT_SETUP:
+        raise ToolError(f"the sandbox could not be set up: {setup.strip()}")
+    if code is not None and code < 0:
+        sig = signal.Signals(-code)
+        if sig in (signal.SIGXCPU, signal.SIGKILL):
+            return f"killed: CPU time limit ({limits.cpu_time_s} s) exceeded"
+        if sig == signal.SIGXFSZ:
+            return f"killed: file size limit ({limits.file_size_mb} MB) exceeded"
+        return f"crashed: killed by signal {sig.name}"
+    return None
+
+
+def run_python(code: str, limits: SandboxLimits | None = None) -> SandboxResult:
+    """Run `code` in a fresh sandboxed Python process and report what happened.
+
+    Never raises for anything the code does; raises `ToolError` only if the sandbox itself
+    cannot be set up on this machine.
+    """
+    limits = limits or SandboxLimits()
+    if not isinstance(code, str):
+        raise ToolError(f"code must be a str, got {type(code).__name__}")
+    span = _uid_range() if limits.switch_user else None
+    uid = span[0] + int.from_bytes(os.urandom(4), "little") % (span[1] - span[0]) if span else None
+    scratch = tempfile.mkdtemp(prefix="agentrl-sandbox-")
+    read_fd, write_fd = os.pipe()
+    try:
+        if uid is not None:
+            os.chown(scratch, uid, uid)
+        os.write(write_fd, b"t" * limits.max_processes)  # one token per allowed fork
+        os.close(write_fd)
+        return _run(code, limits, scratch, uid, read_fd)
+    finally:
+        for fd in (read_fd, write_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run(
+    code: str, limits: SandboxLimits, scratch: str, uid: int | None, token_fd: int
+) -> SandboxResult:
+    prefix = (
+        [shutil.which("unshare") or "unshare", "--net", "--"]
+        if (limits.isolate_network and _can_unshare_net())
+        else []
+    )
+    config = json.dumps(_child_config(limits, scratch, uid, token_fd))
+    command = [*prefix, sys.executable, "-I", "-B", "-u", "-X", "utf8", "-c", _CHILD_SOURCE, config]
+    start = time.monotonic()
+    cgroup = _PidsCgroup.create(limits.max_processes)
+    proc = subprocess.Popen(
+        command,
+        cwd=scratch,
+        env=_environment(scratch),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        pass_fds=(token_fd,),
+    )
+    collector = _OutputCollector(proc.stdout, limits.max_output_chars * 2, limits.max_output_chars)
+    collector.start()
+    timed_out = False
+    try:
+        if cgroup is not None:  # before the code is sent: the child is still waiting on stdin
+            cgroup.add(proc.pid)
+        try:
+            if proc.stdin is not None:
+                proc.stdin.write(code.encode("utf-8", errors="surrogatepass"))
+                proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass  # the child died before reading its code; its exit status says why
+        try:
+            proc.wait(timeout=limits.wall_time_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+    finally:
+        _kill_all(proc, uid)
+        if cgroup is not None:
+            cgroup.kill_all_and_remove()
+        proc.wait()
+        collector.join(timeout=2.0)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    output, cut = collector.text()
+    return SandboxResult(
+        output=output,
+        exit_code=proc.returncode,
+        reason=_reason(limits, proc.returncode, timed_out, output),
+        duration_s=time.monotonic() - start,
+        bytes_cut=max(cut, 0),
+        isolation=isolation(limits),
+    )
