@@ -48,7 +48,7 @@ class GroupNormalized(BaseModel):
 
     kind: Literal["grpo"] = "grpo"
     scale_by_std: bool = True
-    eps: float = Field(1e-6, gt=0, description="added to the std before dividing")
+    eps: float = Field(default=1e-6, gt=0, description="added to the std before dividing")
 
     def __call__(self, rewards_b, group_ids_b, mask_bl, kl_bl=None, *, num_groups: int):
         valid_b = _valid(mask_bl)
@@ -96,9 +96,11 @@ class ReinforcePlusPlus(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["reinforce_pp"] = "reinforce_pp"
-    kl_coef: float = Field(0.0, ge=0, description="per-token KL penalty folded into the return")
+    kl_coef: float = Field(
+        default=0.0, ge=0, description="per-token KL penalty folded into the return"
+    )
     group_baseline: bool = False
-    eps: float = Field(1e-6, gt=0)
+    eps: float = Field(default=1e-6, gt=0)
 
     def __call__(self, rewards_b, group_ids_b, mask_bl, kl_bl=None, *, num_groups: int):
         mask_bl = mask_bl.astype(jnp.float32)

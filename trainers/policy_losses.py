@@ -49,8 +49,10 @@ class PPOClip(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["ppo_clip"] = "ppo_clip"
-    eps_low: float = Field(0.2, gt=0, lt=1, description="lower clip range: rho >= 1 - eps_low")
-    eps_high: float = Field(0.2, gt=0, description="upper clip range: rho <= 1 + eps_high")
+    eps_low: float = Field(
+        default=0.2, gt=0, lt=1, description="lower clip range: rho >= 1 - eps_low"
+    )
+    eps_high: float = Field(default=0.2, gt=0, description="upper clip range: rho <= 1 + eps_high")
 
     def __call__(
         self, logp_bl: jax.Array, old_logp_bl: jax.Array, adv_bl: jax.Array, mask_bl: jax.Array
@@ -73,8 +75,8 @@ class GSPO(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["gspo"] = "gspo"
-    eps_low: float = Field(3e-4, gt=0, lt=1, description="lower clip range of s")
-    eps_high: float = Field(4e-4, gt=0, description="upper clip range of s")
+    eps_low: float = Field(default=3e-4, gt=0, lt=1, description="lower clip range of s")
+    eps_high: float = Field(default=4e-4, gt=0, description="upper clip range of s")
 
     def __call__(
         self, logp_bl: jax.Array, old_logp_bl: jax.Array, adv_bl: jax.Array, mask_bl: jax.Array
