@@ -54,7 +54,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         Request("How long should I boil an egg for a soft yolk?",
                 ("minutes", "6", "six", "7", "seven"),
                 "Boil it for about 6 to 7 minutes, then cool it in cold water."),
-        Request("Thanks. How do I stop the shell from cracking?",
+        Request("How do I stop the shell from cracking?",
                 ("room temperature", "vinegar", "salt", "gently", "pin"),
                 "Use eggs at room temperature, lower them in gently and add a splash of vinegar."),
     )),

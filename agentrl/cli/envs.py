@@ -171,7 +171,7 @@ def run_check(args: argparse.Namespace) -> int:
 
     if args.all == bool(args.id):
         raise ConfigError("give one environment id or --all")
-    ids = agentrl.registry.ids() if args.all else [args.id]
+    ids = agentrl.registry.ids() if args.all else [agentrl.registry.resolve(args.id)]
     kwargs = env_kwargs(args.arg)
     failures = 0
     for id in ids:
