@@ -23,6 +23,10 @@ DEFAULT_TIMEOUT = 5.0
 Verdict = Literal["correct", "wrong", "unparseable", "timeout"]
 Gold = str | int | float | Sequence[str | int | float]
 
+# Longer extracted answers are not compared (the longest gold in DeepScaleR's sets is 204).
+MAX_ANSWER_CHARS = 2000
+# Deeper bracket nesting skips the in-process structural pass (it would be quadratic).
+_MAX_FAST_DEPTH = 40
 # A power whose result would have more digits than this is not worth evaluating.
 _MAX_POWER_DIGITS = 100_000
 _MAX_FACTORIAL = 20_000
@@ -73,13 +77,20 @@ def grade(
     golds = _gold_list(gold)
     gold_text = " | ".join(golds)
     raw = extract_answer(response) if isinstance(response, str) else None
+    if raw is not None and len(raw) > MAX_ANSWER_CHARS:
+        reason = f"answer has {len(raw)} characters; the grader compares up to {MAX_ANSWER_CHARS}"
+        return Grade("timeout", reason, raw[:80] + "...", gold_text)
     predicted = normalize(raw) if raw is not None else ""
     if not predicted:
         return Grade("unparseable", "no final answer found in the response", "", gold_text)
+    if predicted in golds:
+        return Grade("correct", "matches the gold answer", predicted, predicted)
+    if _depth(predicted) > _MAX_FAST_DEPTH:
+        return _grade_with_sympy(predicted, golds, gold_text, timeout, pool or default_pool())
     pred_tree = parse(predicted)
     undecided = []
     for g in golds:
-        quick = True if g == predicted else compare(pred_tree, parse(g), QuickComparator())
+        quick = compare(pred_tree, parse(g), QuickComparator())
         if quick:
             return Grade("correct", "matches the gold answer", predicted, g)
         if quick is None:
@@ -130,6 +141,18 @@ def _gold_list(gold: Gold) -> list[str]:
     if not golds:
         raise GradingError(f"gold answer {gold!r} is empty; nothing to grade against")
     return golds
+
+
+def _depth(s: str) -> int:
+    """Maximum bracket nesting depth of `s`."""
+    depth = deepest = 0
+    for char in s:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
 
 
 def prescreen(s: str) -> str | None:

@@ -147,6 +147,17 @@ class WorkerPool:
         finally:
             self._idle.put(worker)
 
+    def warm(self) -> None:
+        """Start every worker now and wait until each has imported sympy."""
+        workers = self._drain()
+        try:
+            workers = [w if w is not None and w.alive() else _Worker() for w in workers]
+            for w in workers:  # they import sympy in parallel
+                w.wait_ready(self.startup_timeout)
+        finally:
+            for w in workers:
+                self._idle.put(w)
+
     def pids(self) -> list[int]:
         """Process ids of the idle workers that are running (for tests and diagnostics)."""
         workers = self._drain()

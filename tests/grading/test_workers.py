@@ -83,3 +83,21 @@ def test_grade_is_frozen_and_explains_itself():
     assert result.correct and result.reason
     with pytest.raises(AttributeError):
         result.verdict = "wrong"  # type: ignore[misc]
+
+
+def test_huge_or_deeply_nested_answers_are_bounded(pool):
+    deep = "(" * 400 + "1" + ")" * 400
+    assert grade(rf"\boxed{{{deep}}}", deep, pool=pool).verdict == "correct"  # same text
+    started = time.monotonic()
+    assert grade(rf"\boxed{{{deep}}}", "2", timeout=0.5, pool=pool).verdict == "timeout"
+    assert time.monotonic() - started < 30  # nesting skips the in-process pass
+    long_answer = "1+" * 1500 + "1"
+    result = grade(rf"\boxed{{{long_answer}}}", "1501", pool=pool)
+    assert result.verdict == "timeout" and "3001 characters" in result.reason
+
+
+def test_warm_starts_every_worker_and_close_stops_them(pool):
+    pool.close()
+    assert pool.pids() == []
+    pool.warm()
+    assert len(pool.pids()) == 2

@@ -1,0 +1,185 @@
+"""Grader throughput (responses/s with 1 and 2 sympy workers) and worst-case latency, as JSON.
+
+    python benchmarks/grader.py                 # the full run (about a minute on 2 cores)
+    python benchmarks/grader.py --n 300         # quicker
+
+The mix is built procedurally to look like graded rollouts of a math policy: mostly integers,
+then fractions and decimals written in other forms, symbolic answers that need sympy, tuples,
+intervals and sets, wrong answers, and responses with no answer at all. Responses are graded by
+`2 * workers` threads sharing one pool, as a rollout engine would. When
+../shared/data/deepscaler/math.json exists, its 500 gold answers are graded against themselves
+in a box as well. Pathological inputs are then graded one at a time and all at once, and the
+worst wall time per call is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from agentrl.grading import GRADER_VERSION, WorkerPool, grade
+
+MATH500 = Path(__file__).resolve().parents[2] / "shared" / "data" / "deepscaler" / "math.json"
+PATHOLOGICAL = [
+    (r"10^{10^{10^{10}}}", "5"),
+    (r"9^{9^{9^{9}}}", "5"),
+    ("100000000!", "5"),
+    (r"(x+1)^{1000}(x-1)^{1000}", r"(x^2-1)^{1000}+1"),
+    (r"e^{e^{e^{e^{10}}}}", "5"),
+    (r"\sin(10^{10^{5}})", "0"),
+    ("(" * 400 + "1" + ")" * 400, "2"),
+    (r"x^{x^{x^{x^{x^{x}}}}}", r"x^{x^{x^{x^{x}}}}"),
+]
+
+
+def _box(answer: str) -> str:
+    return f"Let me work it out. ... Therefore the final answer is $\\boxed{{{answer}}}$."
+
+
+def make_mix(n: int, seed: int = 0) -> list[tuple[str, str, str]]:
+    """(kind, response, gold) triples in realistic proportions."""
+    rng = random.Random(seed)
+    kinds = [
+        ("integer", 45),
+        ("fraction", 12),
+        ("decimal", 8),
+        ("symbolic", 12),
+        ("tuple_interval_set", 8),
+        ("wrong", 10),
+        ("unparseable", 5),
+    ]
+    population = [k for k, weight in kinds for _ in range(weight)]
+    return [_make_one(rng.choice(population), rng) for _ in range(n)]
+
+
+def _make_one(kind: str, rng: random.Random) -> tuple[str, str, str]:
+    a, b, c = rng.randint(1, 999), rng.randint(2, 60), rng.randint(1, 20)
+    if kind == "integer":
+        gold = str(a * c)
+        return kind, _box(rng.choice([gold, f"{int(gold):,}", gold + r"\text{ cm}"])), gold
+    if kind == "fraction":
+        gold = rf"\frac{{{a}}}{{{b}}}"
+        return kind, _box(rng.choice([f"{a * c}/{b * c}", rf"\dfrac{{{a}}}{{{b}}}", gold])), gold
+    if kind == "decimal":
+        gold = f"{a / 8:g}"
+        return kind, _box(rng.choice([rf"\frac{{{a}}}{{8}}", f"{a / 8:.4f}"])), gold
+    if kind == "symbolic":
+        x = rng.choice("xyt")
+        pairs = [
+            (rf"{c}\sqrt{{{b * b * 2}}}", rf"{c * b}\sqrt{{2}}"),
+            (f"{x}^2-{c * c}", f"({x}-{c})({x}+{c})"),
+            (rf"\frac{{{x}}}{{{b}}}+\frac{{{x}}}{{{b}}}", rf"\frac{{2{x}}}{{{b}}}"),
+            (rf"{c}\pi", rf"\pi\cdot{c}"),
+            (rf"y={c}{x}+{a}", rf"{c}{x}+{a}=y"),
+        ]
+        response, gold = rng.choice(pairs)
+        return kind, _box(response), gold
+    if kind == "tuple_interval_set":
+        options = [
+            (f"({a},{c})", f"({a}, {c})"),
+            (rf"[{c},\infty)", rf"[{c}, \infty)"),
+            (rf"\{{{a},{c},{b}\}}", rf"\{{{b},{a},{c}\}}"),
+            (rf"(-\frac{{1}}{{{b}}},{c}]", rf"(-\frac1{{{b}}}, {c}]"),
+        ]
+        response, gold = rng.choice(options)
+        return kind, _box(response), gold
+    if kind == "wrong":
+        gold = str(a)
+        return kind, _box(rng.choice([str(a + 1), rf"\frac{{{a}}}{{{b}}}", f"{a}x"])), gold
+    return kind, "I am not sure how to finish this problem.", str(a)
+
+
+def throughput(items: list[tuple[str, str]], workers: int, timeout: float) -> dict[str, object]:
+    pool = WorkerPool(workers)
+    try:
+        pool.warm()  # start the workers (import sympy) before timing
+        with ThreadPoolExecutor(max_workers=2 * workers) as threads:
+            started = time.perf_counter()
+            results = list(
+                threads.map(lambda item: grade(item[0], item[1], timeout=timeout, pool=pool), items)
+            )
+            elapsed = time.perf_counter() - started
+    finally:
+        pool.close()
+    return {
+        "workers": workers,
+        "responses": len(items),
+        "seconds": round(elapsed, 3),
+        "responses_per_s": round(len(items) / elapsed, 1),
+        "verdicts": dict(Counter(r.verdict for r in results)),
+    }
+
+
+def pathological(timeout: float) -> dict[str, object]:
+    pool = WorkerPool(2)
+    cases = []
+    try:
+        pool.warm()  # start the workers (import sympy) before timing
+        for response, gold in PATHOLOGICAL:
+            started = time.perf_counter()
+            result = grade(_box(response), gold, timeout=timeout, pool=pool)
+            latency = time.perf_counter() - started
+            cases.append(
+                {
+                    "input": response[:40],
+                    "verdict": result.verdict,
+                    "reason": result.reason[:80],
+                    "latency_s": round(latency, 3),
+                }
+            )
+        # All at once from as many threads: the worst caller still returns.
+        with ThreadPoolExecutor(max_workers=len(PATHOLOGICAL)) as threads:
+            started = time.perf_counter()
+
+            def timed(item: tuple[str, str]) -> float:
+                grade(_box(item[0]), item[1], timeout=timeout, pool=pool)
+                return time.perf_counter() - started
+
+            concurrent = list(threads.map(timed, PATHOLOGICAL))
+    finally:
+        pool.close()
+    return {
+        "timeout_s": timeout,
+        "cases": cases,
+        "worst_latency_s": max(c["latency_s"] for c in cases),
+        "concurrent_threads": len(PATHOLOGICAL),
+        "concurrent_worst_latency_s": round(max(concurrent), 3),
+        "note": "sequential: pre-screened inputs return at once, others at the timeout plus a "
+        "kill; concurrent: callers queue for the 2 workers, each wait bounded by the timeout "
+        "plus a worker restart",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="responses in the mix")
+    parser.add_argument("--timeout", type=float, default=2.0, help="grade timeout in seconds")
+    args = parser.parse_args()
+    mix = make_mix(args.n)
+    items = [(response, gold) for _, response, gold in mix]
+    report: dict[str, object] = {
+        "grader_version": GRADER_VERSION,
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "python": sys.version.split()[0],
+        "mix": dict(Counter(kind for kind, _, _ in mix)),
+        "throughput": [throughput(items, w, args.timeout) for w in (1, 2)],
+    }
+    if MATH500.exists():
+        golds = [str(r["answer"]) for r in json.loads(MATH500.read_text())]
+        report["math500_gold_vs_boxed_gold"] = throughput(
+            [(_box(g), g) for g in golds], 2, args.timeout
+        )
+    report["pathological"] = pathological(args.timeout)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
