@@ -149,13 +149,13 @@ class WorkerPool:
 
     def warm(self) -> None:
         """Start every worker now and wait until each has imported sympy."""
-        workers = self._drain()
+        drained = self._drain()
+        started = [w if w is not None and w.alive() else _Worker() for w in drained]
         try:
-            workers = [w if w is not None and w.alive() else _Worker() for w in workers]
-            for w in workers:  # they import sympy in parallel
+            for w in started:  # they import sympy in parallel
                 w.wait_ready(self.startup_timeout)
         finally:
-            for w in workers:
+            for w in started:
                 self._idle.put(w)
 
     def pids(self) -> list[int]:
