@@ -8,10 +8,10 @@ every request is addressed (terminated) or after `max_turns` replies (truncated)
 The user is rule-based by default. Given a `Sampler` and a tokenizer, another model plays the
 user instead: it is told the request to ask about and phrases it itself (the rubric is the same).
 
-Reward, given on the last turn (0 before): a rubric of
-``addressed`` (weight 0.8: the share of requests addressed) and ``concise`` (weight 0.2: the
-share of requests addressed by a reply of at most `max_words` words). Both are 0 for empty or
-off-topic replies; ``turns`` (weight 0) is logged only.
+Reward, given on the last turn (0 before): an `agentrl.rewards.Rubric` of ``addressed``
+(weight 0.8: the share of requests addressed) and ``concise`` (weight 0.2: the share of requests
+addressed by a reply of at most `max_words` words). Both are 0 for empty or off-topic replies;
+``turns`` (weight 0) is logged only.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 from agentrl.env import Env, Task, Turn
 from agentrl.errors import ConfigError
 from agentrl.messages import Message
+from agentrl.rewards import Rubric
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,15 @@ class Concise:
         return sum(any(addressed(r, q) for r in replies) for q in requests) / len(requests)
 
 
+class Turns:
+    """Metric (weight 0): how many replies the assistant needed."""
+
+    name = "turns"
+
+    def __call__(self, completion: str, task: Mapping[str, Any]) -> float:
+        return float(completion.count(REPLY_SEPARATOR) + 1)
+
+
 REPLY_SEPARATOR = "\n\n<|reply|>\n\n"
 
 
@@ -152,7 +162,6 @@ class ChatEnv(Env):
     """
 
     reward_range = (0.0, 1.0)
-    weights: Mapping[str, float] = {"addressed": 0.8, "concise": 0.2}
 
     def __init__(
         self,
@@ -172,7 +181,7 @@ class ChatEnv(Env):
         self.user_sampler = user_sampler
         self.user_tokenizer = user_tokenizer
         self.user_params = user_params
-        self.rewards = (Addressed(), Concise(max_words))
+        self.rubric = Rubric([Addressed(), Concise(max_words), Turns()], weights=[0.8, 0.2, 0.0])
         self.num_tasks = len(SCENARIOS)
         self.scenario = SCENARIOS[0]
         self.position = 0  # index of the request the user is asking about
@@ -208,10 +217,8 @@ class ChatEnv(Env):
     def _score(self) -> tuple[float, dict[str, float]]:
         task = self.task.to_dict() if self.task else {}
         completion = REPLY_SEPARATOR.join(self.replies)
-        components = {r.name: float(r(completion, task)) for r in self.rewards}
-        reward = sum(self.weights[name] * value for name, value in components.items())
-        components["turns"] = float(len(self.replies))
-        return reward, components
+        result = self.rubric(completion, task)
+        return result.total, result.components
 
     def _user_reply(self, action: str, previous: Request) -> str:
         request = self.scenario.requests[self.position]

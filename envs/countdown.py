@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -20,6 +21,7 @@ import numpy as np
 from agentrl.env import Env, Task, Turn
 from agentrl.errors import ConfigError
 from agentrl.messages import Message
+from agentrl.rewards import Rubric
 
 _BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
@@ -82,6 +84,48 @@ def extract_expression(text: str) -> str | None:
     return last.split("=")[0].strip()
 
 
+def verdict(text: str, numbers: list[int], target: int) -> str:
+    """ "correct", "wrong value", "numbers not allowed", "invalid" or "no answer"."""
+    expression = extract_expression(text)
+    if expression is None:
+        return "no answer"
+    try:
+        value, used = evaluate(expression)
+    except ExpressionError:
+        return "invalid"
+    if Counter(used) - Counter(numbers):
+        return "numbers not allowed"
+    return "correct" if value == target else "wrong value"
+
+
+class ReachesTarget:
+    """Reward: 1 if the answer is an allowed expression equal to the target, else 0."""
+
+    name = "correct"
+    reward_range = (0.0, 1.0)
+
+    def __call__(self, completion: str, task: Mapping[str, Any]) -> float:
+        meta = task["metadata"]
+        return float(verdict(completion, meta["numbers"], meta["target"]) == "correct")
+
+
+class ValidExpression:
+    """Metric: 1 if the answer parses as an arithmetic expression (whatever its value)."""
+
+    name = "valid_expression"
+    reward_range = (0.0, 1.0)
+
+    def __call__(self, completion: str, task: Mapping[str, Any]) -> float:
+        expression = extract_expression(completion)
+        if expression is None:
+            return 0.0
+        try:
+            evaluate(expression)
+        except ExpressionError:
+            return 0.0
+        return 1.0
+
+
 class CountdownEnv(Env):
     """Make the target from the given numbers; reward 1 for a valid expression that hits it.
 
@@ -103,6 +147,7 @@ class CountdownEnv(Env):
         self.num_numbers = num_numbers
         self.max_number = max_number
         self.numbers: list[int] = []
+        self.rubric = Rubric([ReachesTarget(), ValidExpression()], weights=[1.0, 0.0])
         self.target = 0
 
     def _reset(self, options: dict[str, Any]) -> tuple[list[Message], Task]:
@@ -123,23 +168,13 @@ class CountdownEnv(Env):
         return [{"role": "user", "content": prompt}], task
 
     def _step(self, action: str) -> Turn:
-        verdict = self.check(action)
-        valid = verdict not in ("invalid", "no answer")
-        components = {"correct": float(verdict == "correct"), "valid_expression": float(valid)}
-        return Turn([], components["correct"], True, components, {"verdict": verdict})
+        task = self.task.to_dict() if self.task else {}
+        result = self.rubric(action, task)
+        return Turn([], result.total, True, result.components, {"verdict": self.check(action)})
 
     def check(self, text: str) -> str:
-        """ "correct", "wrong value", "numbers not allowed", "invalid" or "no answer"."""
-        expression = extract_expression(text)
-        if expression is None:
-            return "no answer"
-        try:
-            value, used = evaluate(expression)
-        except ExpressionError:
-            return "invalid"
-        if Counter(used) - Counter(self.numbers):
-            return "numbers not allowed"
-        return "correct" if value == self.target else "wrong value"
+        """The verdict on `text` for the current puzzle (see `verdict`)."""
+        return verdict(text, self.numbers, self.target)
 
     def oracle_action(self) -> str | None:
         if self.task is None or self.done:

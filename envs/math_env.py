@@ -27,7 +27,7 @@ def grade_any(response: str, answers: Sequence[str]) -> dict[str, Any]:
 
     Returns ``{"verdict", "reason", "predicted", "gold"}`` of the deciding grade.
     """
-    from agentrl.grading import grade  # type: ignore[attr-defined]  # imported on first use
+    from agentrl.grading import grade  # imported on first use
 
     result = None
     for gold in answers:

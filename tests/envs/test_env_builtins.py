@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import numpy as np
 import pytest
 
 import agentrl
 from agentrl.envs.countdown import ExpressionError, evaluate, extract_expression
 from agentrl.envs.math_env import INSTRUCTION
+from agentrl.envs.procedural import DIFFICULTIES, KINDS, generate
 from agentrl.registration import tools as tool_registry
 
 BUILTINS = [
@@ -193,3 +198,31 @@ def test_chat_user_can_be_simulated_by_a_sampler():
     assert "Your next question is: And what should I eat on the trail?" in seen[0]
     with pytest.raises(agentrl.ConfigError, match="together"):
         agentrl.make("chat", user_sampler=object())
+
+
+def test_making_and_stepping_every_env_loads_neither_jax_nor_torch():
+    code = (
+        "import sys, agentrl\n"
+        "for env_id in agentrl.registry.ids():\n"
+        "    if env_id == 'tool-math-v0' and 'python' not in agentrl.registration.tools:\n"
+        "        continue\n"
+        "    env = agentrl.make(env_id)\n"
+        "    env.reset(seed=0)\n"
+        "    env.step(env.oracle_action())\n"
+        "assert 'jax' not in sys.modules, 'jax was imported'\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
+def test_procedural_solutions_grade_correct_with_the_real_grader(real_grader):
+    rng = np.random.default_rng(0)
+    for kind in KINDS:
+        for difficulty in DIFFICULTIES:
+            for _ in range(15):
+                p = generate(kind, difficulty, rng)
+                verdict = real_grader(p.solution, p.answer).verdict
+                assert verdict == "correct", (p, verdict)
+                wrong = p.solution.replace(f"\\boxed{{{p.answer}}}", f"\\boxed{{{p.answer}1}}")
+                assert real_grader(wrong, p.answer).verdict == "wrong", wrong
