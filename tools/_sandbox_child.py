@@ -109,7 +109,7 @@ def _resolve(path, dir_fd=None):
     if isinstance(path, int):
         path = f"/proc/self/fd/{path}"
     path = os.fsdecode(path)
-    if dir_fd is not None and not os.path.isabs(path):
+    if isinstance(dir_fd, int) and dir_fd >= 0 and not os.path.isabs(path):  # -1: no dir_fd
         path = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), path)
     return os.path.realpath(path)
 
@@ -121,7 +121,10 @@ def _make_guard(cfg):
     my_group = os.getpgrp()
 
     def inside(path, dir_fd=None):
-        real = _resolve(path, dir_fd)
+        try:
+            real = _resolve(path, dir_fd)
+        except (OSError, TypeError, ValueError):
+            return False  # cannot tell where it points: treat as outside
         return real == os.devnull or real == scratch or real.startswith(scratch + os.sep)
 
     def refuse(what):

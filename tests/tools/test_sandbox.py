@@ -1,0 +1,224 @@
+"""The python tool's sandbox survives hostile code: each attack is reported to the model, the
+host is unharmed and no process of the run is left behind. Limits are small to keep this fast."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from agentrl.messages import ToolCall
+from agentrl.tooling import execute_tool_calls
+from agentrl.tools.python import PythonTool
+from agentrl.tools.sandbox import SandboxLimits, _PidsCgroup, isolation, run_python
+
+LIMITS = SandboxLimits(
+    wall_time_s=1.5,
+    cpu_time_s=1,
+    memory_mb=256,
+    file_size_mb=1,
+    max_processes=4,
+    max_output_chars=2000,
+)
+PRINT_SCRATCH = "import os\nprint(os.getcwd(), flush=True)\n"
+
+
+def processes_mentioning(marker: str) -> list[int]:
+    """Live processes whose command line contains `marker` (the run's scratch path is in the
+    child's argv, and forked children inherit it)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                if marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def assert_host_unharmed(output: str) -> None:
+    scratch = output.splitlines()[0].strip()
+    assert scratch.startswith("/") and "agentrl-sandbox-" in scratch, output[:200]
+    assert not os.path.exists(scratch), "the scratch directory was not deleted"
+    assert processes_mentioning(scratch) == [], "processes of the run are still alive"
+    # The host still works: it can start processes and run another sandbox.
+    assert subprocess.run([sys.executable, "-c", "print(1)"], capture_output=True).stdout == b"1\n"
+    assert run_python("print(6 * 7)", LIMITS).output == "42\n"
+
+
+FORK_BOMB = (
+    PRINT_SCRATCH
+    + """
+import time
+forked, error = 0, None
+for _ in range(50):
+    try:
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+        forked += 1
+    except OSError as e:
+        error = e
+print("forked", forked, "error:", error, flush=True)
+while True:  # and now the real bomb
+    try:
+        os.fork()
+    except OSError:
+        pass
+"""
+)
+
+
+def test_fork_bomb_is_contained_reported_and_cleaned_up():
+    result = run_python(FORK_BOMB, LIMITS)
+    assert "forked 4 error: [Errno 11] sandbox: process limit reached (4)" in result.output
+    assert result.reason is not None and result.reason.startswith("killed:")
+    assert "[sandbox: killed:" in result.report()
+    assert_host_unharmed(result.output)
+
+
+def test_process_limit_holds_without_the_audit_hook():
+    """The kernel layer alone (pids cgroup, or RLIMIT_NPROC on an own uid) stops a fork loop."""
+    limits = SandboxLimits(**{**LIMITS.__dict__, "audit_hook": False})
+    info = isolation(limits)
+    if "pids cgroup" not in info["processes"] and info["user"] != "own uid":
+        run_python("pass", limits)  # the first run probes the cgroup
+        info = isolation(limits)
+    if "pids cgroup" not in info["processes"] and info["user"] != "own uid":
+        pytest.skip(f"no kernel process limit binds here: {info}")
+    code = FORK_BOMB.split("while True")[0]
+    result = run_python(code, limits)
+    forked = int(result.output.split("forked ")[1].split()[0])
+    assert forked <= limits.max_processes + 1 + _PidsCgroup.THREAD_ALLOWANCE < 50
+    assert "Resource temporarily unavailable" in result.output
+    assert_host_unharmed(result.output)
+
+
+@pytest.mark.parametrize(
+    "bomb", ["a = []\nwhile True:\n    a.append(bytearray(10**7))", "x = bytearray(10**10)"]
+)
+def test_memory_bomb_is_reported(bomb):
+    result = run_python(PRINT_SCRATCH + bomb, LIMITS)
+    assert result.reason == "killed: memory limit (256 MB) reached"
+    assert "MemoryError" in result.report()
+    assert_host_unharmed(result.output)
+
+
+@pytest.mark.parametrize("loop", ["while True:\n    pass", "import time\ntime.sleep(100)"])
+def test_infinite_loop_and_sleep_are_killed(loop):
+    result = run_python(PRINT_SCRATCH + loop, LIMITS)
+    assert result.reason in (
+        "killed: CPU time limit (1 s) exceeded",
+        "killed: wall time limit (1.5 s) exceeded",
+    )
+    assert result.duration_s < LIMITS.wall_time_s + 1.5
+    assert_host_unharmed(result.output)
+
+
+@pytest.fixture
+def listener():
+    """A TCP server on the host's loopback that records whether anyone connected."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    connected = threading.Event()
+
+    def accept() -> None:
+        try:
+            conn, _ = server.accept()
+            connected.set()
+            conn.close()
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], connected
+    thread.join()
+    server.close()
+
+
+def connect_code(port: int) -> str:
+    return PRINT_SCRATCH + f"import socket\nsocket.create_connection(('127.0.0.1', {port}), 1)\n"
+
+
+def test_network_call_is_refused_and_reported(listener):
+    port, connected = listener
+    result = run_python(connect_code(port), LIMITS)
+    assert "sandbox: network access" in result.output and "not allowed" in result.output
+    assert result.exit_code == 1 and not connected.is_set()
+    dns = run_python("import socket\nsocket.getaddrinfo('example.com', 80)", LIMITS)
+    assert "network access (socket.getaddrinfo)" in dns.output
+    assert_host_unharmed(result.output)
+
+
+def test_network_namespace_alone_blocks_the_host(listener):
+    """Without the audit hook the network namespace still keeps the host's loopback away."""
+    port, connected = listener
+    limits = SandboxLimits(**{**LIMITS.__dict__, "audit_hook": False})
+    if not isolation(limits)["network"].startswith("netns"):
+        pytest.skip("unshare --net is not available here (not root, or no namespaces)")
+    result = run_python(connect_code(port), limits)
+    assert "Error" in result.output and result.exit_code == 1, result.output
+    assert not connected.is_set()
+
+
+def test_write_outside_scratch_is_refused_and_inside_works(tmp_path):
+    target = tmp_path / "escape.txt"
+    source = tmp_path / "keep.txt"
+    source.write_text("host data")
+    code = PRINT_SCRATCH + (
+        "open('inside.txt', 'w').write('ok')\nprint(open('inside.txt').read())\n"
+        f"import shutil\nshutil.rmtree({str(tmp_path)!r}, ignore_errors=False)\n"
+    )
+    result = run_python(code, LIMITS)
+    assert "ok" in result.output and "outside the scratch directory" in result.output
+    assert tmp_path.exists()
+    for attack in (
+        f"open({str(target)!r}, 'w')",
+        f"os.rename({str(source)!r}, 'stolen')",
+        "os.symlink('/etc', 'link'); open('link/agentrl-test', 'w')",
+    ):
+        result = run_python(PRINT_SCRATCH + attack, LIMITS)
+        assert "is not allowed" in result.output, (attack, result.output)
+    assert not target.exists() and not Path("/etc/agentrl-test").exists()
+    assert source.read_text() == "host data"
+    assert_host_unharmed(result.output)
+
+
+def test_file_size_limit():
+    result = run_python("open('big', 'wb').write(b'x' * (2 << 20))", LIMITS)
+    assert "File too large" in result.output and result.exit_code == 1
+
+
+def test_crash_and_output_cap_are_reported():
+    crash = run_python("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)", LIMITS)
+    assert crash.reason == "crashed: killed by signal SIGSEGV"
+    flood = run_python("print('y' * 100_000)", LIMITS)
+    assert flood.bytes_cut == 100_001 - 3 * LIMITS.max_output_chars
+    assert f"[... {flood.bytes_cut} bytes of output cut ...]" in flood.report()
+    assert (
+        run_python("1 / 0", LIMITS)
+        .report()
+        .endswith("ZeroDivisionError: division by zero\n[sandbox: exited with status 1]")
+    )
+
+
+def test_python_tool_through_execute_tool_calls():
+    python = PythonTool(wall_time_s=10, cpu_time_s=1, memory_mb=512)  # sympy takes a while
+    calls = [
+        ToolCall("python", {"code": "import sympy\nx = sympy.Rational(1, 3)\nx + 1"}, "a"),
+        ToolCall("python", {"code": "while True: pass"}, "b"),
+        ToolCall("python", {}, "c"),
+    ]
+    first, second, third = execute_tool_calls([python], calls)
+    assert first["content"] == "4/3"
+    assert "[sandbox: killed:" in second["content"]
+    assert "missing required argument `code`" in third["content"]
