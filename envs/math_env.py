@@ -114,7 +114,11 @@ class MathEnv(Env):
             problem = generate(kind, difficulty, self.np_random)
         else:
             problem = self.mix.sample(self.np_random)
-        metadata = {"kind": problem.kind, "difficulty": problem.difficulty}
+        metadata = {
+            "kind": problem.kind,
+            "difficulty": problem.difficulty,
+            "expression": problem.expression,
+        }
         return Task(
             problem.id,
             problem.question,

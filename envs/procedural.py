@@ -43,6 +43,8 @@ class Problem:
         question: the problem statement.
         answer: the exact answer as text (an integer or a reduced fraction ``a/b``).
         solution: the worked solution, ending in ``\\boxed{answer}``.
+        expression: one arithmetic expression (``+ - * /``, parentheses) whose value is the
+            answer, e.g. for a calculator tool call in a tool-use demonstration.
     """
 
     kind: str
@@ -50,6 +52,7 @@ class Problem:
     question: str
     answer: str
     solution: str
+    expression: str = ""
 
     @property
     def id(self) -> str:
@@ -89,8 +92,9 @@ def arithmetic(rng: np.random.Generator, n_terms: int, digits: int) -> Problem:
         expression += f" {op} {term}"
         total = new_total
     difficulty = min(3, max(1, n_terms - 1))
+    question = f"What is {expression}?"
     return Problem(
-        "arithmetic", difficulty, f"What is {expression}?", str(total), _boxed(steps, str(total))
+        "arithmetic", difficulty, question, str(total), _boxed(steps, str(total)), expression
     )
 
 
@@ -128,9 +132,8 @@ def _fractions(rng: np.random.Generator, difficulty: int) -> Problem:
     answer = _fraction_text(result)
     if answer != chain[-1]:
         chain.append(answer)
-    return Problem(
-        "fractions", difficulty, question, answer, _boxed([" = ".join(chain) + "."], answer)
-    )
+    solution = _boxed([" = ".join(chain) + "."], answer)
+    return Problem("fractions", difficulty, question, answer, solution, chain[0])
 
 
 # -- linear equations ---------------------------------------------------------------------------
@@ -141,6 +144,7 @@ def _linear(rng: np.random.Generator, difficulty: int) -> Problem:
         c = x + b
         question = f"Solve for x: x + {b} = {c}."
         steps = [f"x = {c} - {b} = {x}."]
+        expression = f"{c} - {b}"
     elif difficulty == 2:  # a x + b = c
         a = int(rng.integers(2, 10))
         op, b = _signed(int(rng.choice([-1, 1])) * int(rng.integers(1, 20)))
@@ -149,6 +153,7 @@ def _linear(rng: np.random.Generator, difficulty: int) -> Problem:
         question = f"Solve for x: {a}x{op}{b} = {c}."
         undo = "-" if op == " + " else "+"
         steps = [f"{a}x = {c} {undo} {b} = {c - signed_b}.", f"x = {c - signed_b} / {a} = {x}."]
+        expression = f"({c} {undo} {b}) / {a}"
     else:  # a x + b = c x + d, a > c
         c = int(rng.integers(1, 6))
         a = c + int(rng.integers(1, 6))
@@ -162,7 +167,8 @@ def _linear(rng: np.random.Generator, difficulty: int) -> Problem:
         ]
         if a - c == 1:
             steps = [*steps[:2], f"x = {x}."]
-    return Problem("linear", difficulty, question, str(x), _boxed(steps, str(x)))
+        expression = f"({d} - ({b})) / ({a} - {c})"
+    return Problem("linear", difficulty, question, str(x), _boxed(steps, str(x)), expression)
 
 
 def _term(n: int) -> str:
@@ -186,6 +192,7 @@ def _percentage(rng: np.random.Generator, difficulty: int) -> Problem:
         question = f"What is {pct}% of {base}?"
         steps = [f"{pct}% of {base} = {pct} * {base} / 100 = {part}."]
         answer = part
+        expression = f"{pct} * {base} / 100"
     else:
         up = bool(rng.integers(2))
         answer = base + part if up else base - part
@@ -196,7 +203,9 @@ def _percentage(rng: np.random.Generator, difficulty: int) -> Problem:
             f"{pct}% of {base} = {pct} * {base} / 100 = {part}.",
             f"{base} {op} {part} = {answer}.",
         ]
-    return Problem("percentage", difficulty, question, str(answer), _boxed(steps, str(answer)))
+        expression = f"{base} {op} {pct} * {base} / 100"
+    solution = _boxed(steps, str(answer))
+    return Problem("percentage", difficulty, question, str(answer), solution, expression)
 
 
 # -- word problems ------------------------------------------------------------------------------
@@ -215,6 +224,7 @@ def _word(rng: np.random.Generator, difficulty: int) -> Problem:
             f"{name} has {start} {item} and gets {more} more. How many {item} does {name} have now?"
         )
         steps = [f"{start} + {more} = {total}."]
+        expression = f"{start} + {more}"
     elif difficulty == 2:
         more = int(rng.integers(2, 30))
         given = int(rng.integers(1, start + more))
@@ -224,6 +234,7 @@ def _word(rng: np.random.Generator, difficulty: int) -> Problem:
             f"How many {item} does {name} have now?"
         )
         steps = [f"{start} + {more} = {start + more}.", f"{start + more} - {given} = {total}."]
+        expression = f"{start} + {more} - {given}"
     else:
         packs, per_pack = int(rng.integers(2, 10)), int(rng.integers(3, 13))
         bought = packs * per_pack
@@ -238,7 +249,8 @@ def _word(rng: np.random.Generator, difficulty: int) -> Problem:
             f"{start} + {bought} = {start + bought}.",
             f"{start + bought} - {given} = {total}.",
         ]
-    return Problem("word", difficulty, question, str(total), _boxed(steps, str(total)))
+        expression = f"{start} + {packs} * {per_pack} - {given}"
+    return Problem("word", difficulty, question, str(total), _boxed(steps, str(total)), expression)
 
 
 GENERATORS: dict[str, Callable[[np.random.Generator, int], Problem]] = {

@@ -17,7 +17,9 @@ from typing import Any
 
 from agentrl.env import Task, Turn
 from agentrl.errors import ConfigError
-from agentrl.messages import Message
+from agentrl.messages import Message, ToolCall
+from agentrl.toolcalls import FORMATS, format_tool_call
+from agentrl.tooling import execute_tool_calls
 from agentrl.wrappers import resolve_tools, run_tool_calls, tools_state
 
 from .data import OnInvalid
@@ -58,8 +60,6 @@ class ToolMathEnv(MathEnv):
         on_invalid: OnInvalid = "raise",
         render_mode: str | None = None,
     ) -> None:
-        from agentrl.toolcalls import FORMATS
-
         if tool_format not in FORMATS:
             raise ConfigError(f"got tool_format={tool_format!r}, need one of {FORMATS}")
         super().__init__(
@@ -92,6 +92,24 @@ class ToolMathEnv(MathEnv):
             turn.components = self._components(turn.reward)
             return turn
         return Turn([{"role": "user", "content": REMINDER}], 0.0, False, self._components(0.0))
+
+    def sft_messages(self) -> list[Message] | None:
+        """Prompt, a calculator call and its real result, then the worked solution.
+
+        The calculator step appears when the task carries an ``expression`` (procedural tasks
+        do) and the env has a ``calculator`` tool; otherwise it is the plain worked solution.
+        """
+        plain = super().sft_messages()
+        calculator = next((t for t in self.tools if t.name == "calculator"), None)
+        expression = self.task.metadata.get("expression") if self.task else None
+        if plain is None or calculator is None or not expression:
+            return plain
+        call = ToolCall("calculator", {"expression": expression}, id="call_0")
+        request: Message = {
+            "role": "assistant",
+            "content": format_tool_call(call, self.tool_format),
+        }
+        return [plain[0], request, *execute_tool_calls([calculator], [call]), plain[1]]
 
     def _components(self, correct: float) -> dict[str, float]:
         return {"correct": correct, "tool_calls": float(self.tool_calls)}

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ast
+import operator
 import re
 from fractions import Fraction
 
@@ -12,6 +14,22 @@ from agentrl.errors import ConfigError
 
 def _value(answer: str) -> Fraction:
     return Fraction(answer)
+
+
+def _evaluate(expression: str) -> Fraction:
+    """Exact value of + - * / arithmetic with parentheses and unary minus (no eval)."""
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+    ops[ast.Div] = operator.truediv
+
+    def value(node: ast.AST) -> Fraction:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return Fraction(node.value)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        assert isinstance(node, ast.BinOp), ast.dump(node)
+        return ops[type(node.op)](value(node.left), value(node.right))
+
+    return value(ast.parse(expression, mode="eval").body)
 
 
 def _check_arithmetic_steps(solution: str) -> None:
@@ -31,6 +49,7 @@ def test_solutions_end_in_the_boxed_answer_and_their_steps_are_true(kind, diffic
         assert p.solution.endswith(f"\\boxed{{{p.answer}}}")
         assert len(p.solution) < 200, "solutions stay short for a tiny model"
         _value(p.answer)  # an exact integer or fraction
+        assert _evaluate(p.expression) == _value(p.answer), p.expression
         _check_arithmetic_steps(p.solution)
 
 

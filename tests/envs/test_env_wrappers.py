@@ -124,3 +124,17 @@ def test_tool_math_uses_tools_then_grades_the_boxed_answer():
     assert info["reward_components"] == {"correct": 1.0, "tool_calls": 1.0}
     report = agentrl.check_env(env)
     assert "pickles" in report.passed
+
+
+def test_tool_math_sft_messages_show_a_real_calculator_call():
+    from agentrl.registration import tools as tool_registry
+
+    if "calculator" not in tool_registry:
+        pytest.skip("the calculator tool is not registered yet (agentrl.tools)")
+    env = agentrl.make("tool-math", tools=["calculator"], kinds="word", difficulty=3)
+    _, info = env.reset(seed=0)
+    user, call, result, answer = env.sft_messages()
+    assert user["role"] == "user" and answer["role"] == "assistant"
+    assert call["content"].startswith("<tool_call>") and '"name": "calculator"' in call["content"]
+    assert result["role"] == "tool" and result["content"] == info["task"]["answer"]
+    assert answer["content"] == info["task"]["solution"]
