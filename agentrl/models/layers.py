@@ -1,0 +1,302 @@
+"""The layers every family is built from: projections, RMSNorm, rotary embeddings, attention, MLP.
+
+Module attribute names match Hugging Face's (``q_proj``, ``input_layernorm``, ...) so a parameter's
+path here is its checkpoint key with ``.`` for ``/``. Linear kernels are stored ``[in, out]``
+(transposed from torch). Parameters live in ``param_dtype``; matmuls run in ``dtype``; norms,
+softmax and rotary angles run in float32.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from agentrl.models.config import ModelConfig, RopeScaling
+
+_MASKED = -1e30  # finite, so a fully masked (padding) row gives a uniform softmax, never NaN
+
+
+class LayerCache(NamedTuple):
+    """One layer's keys and values, each ``[batch, kv_heads, slots, head_dim]``."""
+
+    k: jax.Array
+    v: jax.Array
+
+
+class Linear(nnx.Module):
+    """``y = x @ kernel (+ bias)``, with an optional LoRA adapter added by `agentrl.models.lora`.
+
+    Args:
+        in_features: input width.
+        out_features: output width.
+        use_bias: whether a bias is added.
+        init_std: standard deviation of the normal initializer.
+        rngs: random streams for initialization.
+        dtype: computation dtype.
+        param_dtype: storage dtype of kernel and bias.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        use_bias: bool,
+        init_std: float,
+        rngs: nnx.Rngs,
+        dtype: Any = jnp.float32,
+        param_dtype: Any = jnp.float32,
+    ) -> None:
+        self.in_features = in_features
+        self.out_features = out_features
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        shape = (in_features, out_features)
+        self.kernel = nnx.Param(init_std * jax.random.normal(rngs.params(), shape, param_dtype))
+        self.bias = nnx.data(
+            nnx.Param(jnp.zeros((out_features,), param_dtype)) if use_bias else None
+        )
+        self.lora: Any = nnx.data(None)
+
+    def base(self, x: jax.Array) -> jax.Array:
+        """The frozen-base product ``x @ kernel``; quantized subclasses dequantize here."""
+        return jnp.dot(x.astype(self.dtype), self.kernel[...].astype(self.dtype))
+
+    def effective_kernel(self) -> jax.Array:
+        """The ``[in, out]`` kernel this layer applies: dequantized, LoRA merged in."""
+        kernel = self.kernel[...].astype(jnp.float32)
+        if self.lora is not None:
+            kernel = kernel + self.lora.delta_kernel()
+        return kernel.astype(self.param_dtype)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        y = self.base(x)
+        if self.bias is not None:
+            y = y + self.bias[...].astype(self.dtype)
+        if self.lora is not None:
+            y = y + self.lora(x.astype(self.dtype)).astype(y.dtype)
+        return y
+
+
+class Embed(nnx.Module):
+    """Token embedding table ``[vocab, hidden]``, also the output head when embeddings are tied."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        features: int,
+        *,
+        init_std: float,
+        rngs: nnx.Rngs,
+        dtype: Any,
+        param_dtype: Any,
+    ) -> None:
+        self.dtype = dtype
+        shape = (vocab_size, features)
+        self.embedding = nnx.Param(init_std * jax.random.normal(rngs.params(), shape, param_dtype))
+
+    def __call__(self, tokens_bt: jax.Array) -> jax.Array:
+        return jnp.take(self.embedding[...], tokens_bt, axis=0).astype(self.dtype)
+
+    def attend(self, hidden_btd: jax.Array) -> jax.Array:
+        """Logits against the table (tied output head)."""
+        return jnp.einsum("btd,vd->btv", hidden_btd, self.embedding[...].astype(self.dtype))
+
+
+class RMSNorm(nnx.Module):
+    """``x / rms(x) * w`` (or ``* (1 + w)`` with ``offset``, as Gemma stores it), in float32."""
+
+    def __init__(self, features: int, *, eps: float, offset: bool, param_dtype: Any) -> None:
+        self.eps = eps
+        self.offset = offset
+        init = jnp.zeros if offset else jnp.ones
+        self.scale = nnx.Param(init((features,), param_dtype))
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x32 = x.astype(jnp.float32)
+        normed = x32 * jax.lax.rsqrt(jnp.mean(x32 * x32, axis=-1, keepdims=True) + self.eps)
+        w = self.scale[...].astype(jnp.float32)
+        if self.offset:
+            return (normed * (1.0 + w)).astype(x.dtype)
+        # Llama/Qwen cast back before the weight multiply (HF does the same).
+        return w.astype(x.dtype) * normed.astype(x.dtype)
+
+
+def rope_inv_freq(head_dim: int, theta: float, scaling: RopeScaling | None) -> np.ndarray:
+    """Inverse frequencies ``[head_dim // 2]`` (float32), after linear or Llama 3 scaling."""
+    exponents = np.arange(0, head_dim, 2, dtype=np.int64).astype(np.float32) / np.float32(head_dim)
+    inv_freq = (1.0 / (np.float32(theta) ** exponents)).astype(np.float32)
+    if scaling is None or scaling.rope_type == "default":
+        return inv_freq
+    if scaling.rope_type == "linear":
+        return (inv_freq / np.float32(scaling.factor)).astype(np.float32)
+    # Llama 3: wavelengths beyond the original context are stretched by `factor`, short ones
+    # kept, and the band in between interpolated smoothly.
+    old_len = scaling.original_max_position_embeddings
+    low_wavelen = old_len / scaling.low_freq_factor
+    high_wavelen = old_len / scaling.high_freq_factor
+    wavelen = 2 * math.pi / inv_freq
+    scaled = np.where(wavelen > low_wavelen, inv_freq / scaling.factor, inv_freq)
+    smooth = (old_len / wavelen - scaling.low_freq_factor) / (
+        scaling.high_freq_factor - scaling.low_freq_factor
+    )
+    smoothed = (1 - smooth) * scaled / scaling.factor + smooth * scaled
+    medium = (wavelen >= high_wavelen) & (wavelen <= low_wavelen)
+    return np.where(medium, smoothed, scaled).astype(np.float32)
+
+
+def apply_rope(
+    x_bthd: jax.Array, positions_bt: jax.Array, inv_freq: tuple[float, ...]
+) -> jax.Array:
+    """Rotate halves (HF's non-interleaved layout) by ``position * inv_freq``."""
+    angles_btf = positions_bt.astype(jnp.float32)[..., None] * jnp.asarray(inv_freq, jnp.float32)
+    cos = jnp.cos(angles_btf)[:, :, None, :]
+    sin = jnp.sin(angles_btf)[:, :, None, :]
+    half = x_bthd.shape[-1] // 2
+    x1 = x_bthd[..., :half].astype(jnp.float32)
+    x2 = x_bthd[..., half:].astype(jnp.float32)
+    rotated = jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
+    return rotated.astype(x_bthd.dtype)
+
+
+def softcap(x: jax.Array, cap: float | None) -> jax.Array:
+    return x if cap is None else jnp.tanh(x / cap) * cap
+
+
+class Attention(nnx.Module):
+    """Grouped-query self-attention with optional q/k norm, logit soft-capping and a KV cache."""
+
+    def __init__(
+        self, config: ModelConfig, layer_index: int, *, rngs: nnx.Rngs, dtype: Any, param_dtype: Any
+    ) -> None:
+        c = config
+        self.num_heads = c.num_attention_heads
+        self.num_kv_heads = c.num_key_value_heads
+        self.head_dim = c.head_dim
+        self.scale = c.attention_scale
+        self.softcap = c.attn_logit_softcapping
+        layer_type = c.layer_type(layer_index)
+        self.window = c.sliding_window if layer_type == "sliding_attention" else None
+        local = layer_type == "sliding_attention" and c.rope_local_base_freq is not None
+        theta = c.rope_local_base_freq if local and c.rope_local_base_freq else c.rope_theta
+        inv_freq = rope_inv_freq(c.head_dim, theta, None if local else c.rope_scaling)
+        self.inv_freq = tuple(float(f) for f in inv_freq)  # static: a hashable, exact float32 copy
+        kw = dict(init_std=c.initializer_range, rngs=rngs, dtype=dtype, param_dtype=param_dtype)
+        d, h, kv, dh = c.hidden_size, self.num_heads, self.num_kv_heads, self.head_dim
+        self.q_proj = Linear(d, h * dh, use_bias=c.qkv_bias, **kw)
+        self.k_proj = Linear(d, kv * dh, use_bias=c.qkv_bias, **kw)
+        self.v_proj = Linear(d, kv * dh, use_bias=c.qkv_bias, **kw)
+        self.o_proj = Linear(h * dh, d, use_bias=c.o_bias, **kw)
+        norm_kw = dict(eps=c.rms_norm_eps, offset=c.norm_offset, param_dtype=param_dtype)
+        self.q_norm = nnx.data(RMSNorm(dh, **norm_kw) if c.qk_norm else None)
+        self.k_norm = nnx.data(RMSNorm(dh, **norm_kw) if c.qk_norm else None)
+
+    def __call__(
+        self,
+        x_btd: jax.Array,
+        positions_bt: jax.Array,
+        mask_bts: jax.Array,
+        cache: LayerCache | None,
+        cache_index: jax.Array,
+    ) -> tuple[jax.Array, LayerCache | None]:
+        b, t, _ = x_btd.shape
+        q_bthd = self.q_proj(x_btd).reshape(b, t, self.num_heads, self.head_dim)
+        k_bthd = self.k_proj(x_btd).reshape(b, t, self.num_kv_heads, self.head_dim)
+        v_bthd = self.v_proj(x_btd).reshape(b, t, self.num_kv_heads, self.head_dim)
+        if self.q_norm is not None and self.k_norm is not None:
+            q_bthd, k_bthd = self.q_norm(q_bthd), self.k_norm(k_bthd)
+        q_bthd = apply_rope(q_bthd, positions_bt, self.inv_freq)
+        k_bhtd = apply_rope(k_bthd, positions_bt, self.inv_freq).transpose(0, 2, 1, 3)
+        v_bhtd = v_bthd.transpose(0, 2, 1, 3)
+        if cache is not None:
+            start = (0, 0, cache_index, 0)
+            k_bhsd = jax.lax.dynamic_update_slice(cache.k, k_bhtd.astype(cache.k.dtype), start)
+            v_bhsd = jax.lax.dynamic_update_slice(cache.v, v_bhtd.astype(cache.v.dtype), start)
+            cache = LayerCache(k_bhsd, v_bhsd)
+        else:
+            k_bhsd, v_bhsd = k_bhtd, v_bhtd
+        groups = self.num_heads // self.num_kv_heads
+        q_bkgtd = q_bthd.reshape(b, t, self.num_kv_heads, groups, self.head_dim).transpose(
+            0, 2, 3, 1, 4
+        )
+        dtype = q_bkgtd.dtype
+        scores = jnp.einsum("bkgtd,bksd->bkgts", q_bkgtd, k_bhsd.astype(dtype)).astype(jnp.float32)
+        scores = softcap(scores * self.scale, self.softcap)
+        scores = jnp.where(mask_bts[:, None, None], scores, _MASKED)
+        probs = jax.nn.softmax(scores, axis=-1).astype(dtype)
+        out_bkgtd = jnp.einsum("bkgts,bksd->bkgtd", probs, v_bhsd.astype(dtype))
+        out_btd = out_bkgtd.transpose(0, 3, 1, 2, 4).reshape(b, t, self.num_heads * self.head_dim)
+        return self.o_proj(out_btd), cache
+
+
+class MLP(nnx.Module):
+    """Gated MLP: ``down(act(gate(x)) * up(x))``."""
+
+    def __init__(
+        self, config: ModelConfig, *, rngs: nnx.Rngs, dtype: Any, param_dtype: Any
+    ) -> None:
+        c = config
+        kw = dict(use_bias=c.mlp_bias, init_std=c.initializer_range, rngs=rngs, dtype=dtype)
+        self.gate_proj = Linear(c.hidden_size, c.intermediate_size, param_dtype=param_dtype, **kw)
+        self.up_proj = Linear(c.hidden_size, c.intermediate_size, param_dtype=param_dtype, **kw)
+        self.down_proj = Linear(c.intermediate_size, c.hidden_size, param_dtype=param_dtype, **kw)
+        self.approximate_gelu = c.hidden_act == "gelu_pytorch_tanh"
+
+    def __call__(self, x_btd: jax.Array) -> jax.Array:
+        gate = self.gate_proj(x_btd)
+        if self.approximate_gelu:
+            gate = jax.nn.gelu(gate, approximate=True)
+        else:
+            gate = jax.nn.silu(gate)
+        return self.down_proj(gate * self.up_proj(x_btd))
+
+
+class DecoderLayer(nnx.Module):
+    """Pre-norm attention and MLP blocks; Gemma 2/3 also norm each block's output."""
+
+    def __init__(
+        self, config: ModelConfig, layer_index: int, *, rngs: nnx.Rngs, dtype: Any, param_dtype: Any
+    ) -> None:
+        c = config
+        kw = dict(rngs=rngs, dtype=dtype, param_dtype=param_dtype)
+        self.self_attn = Attention(c, layer_index, **kw)
+        self.mlp = MLP(c, **kw)
+
+        def norm() -> RMSNorm:
+            return RMSNorm(
+                c.hidden_size, eps=c.rms_norm_eps, offset=c.norm_offset, param_dtype=param_dtype
+            )
+
+        self.sandwich = c.sandwich_norm
+        self.input_layernorm = norm()
+        # Llama/Qwen name their pre-MLP norm "post_attention_layernorm"; Gemma 2/3 use that name
+        # for the norm on the attention output and call the pre-MLP one "pre_feedforward".
+        self.post_attention_layernorm = norm()
+        self.pre_feedforward_layernorm = nnx.data(norm() if c.sandwich_norm else None)
+        self.post_feedforward_layernorm = nnx.data(norm() if c.sandwich_norm else None)
+
+    def __call__(
+        self,
+        x_btd: jax.Array,
+        positions_bt: jax.Array,
+        mask_bts: jax.Array,
+        cache: LayerCache | None,
+        cache_index: jax.Array,
+    ) -> tuple[jax.Array, LayerCache | None]:
+        attn, cache = self.self_attn(
+            self.input_layernorm(x_btd), positions_bt, mask_bts, cache, cache_index
+        )
+        if (
+            self.pre_feedforward_layernorm is not None
+            and self.post_feedforward_layernorm is not None
+        ):
+            x_btd = x_btd + self.post_attention_layernorm(attn)
+            mlp = self.mlp(self.pre_feedforward_layernorm(x_btd))
+            return x_btd + self.post_feedforward_layernorm(mlp), cache
+        x_btd = x_btd + attn
+        return x_btd + self.mlp(self.post_attention_layernorm(x_btd)), cache

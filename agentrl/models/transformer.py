@@ -1,0 +1,133 @@
+"""The decoder-only causal language model all families share, and its call contract.
+
+    out = model(tokens_bt, positions_bt, attention_mask=mask_bt)           # full forward
+    cache = model.init_cache(batch, max_len)
+    out = model(prompt_bt, pos_bt, attention_mask=mask_bs, cache=cache, cache_index=0)
+    out = model(next_b1, pos_b1, attention_mask=mask_bs, cache=out.cache, cache_index=t)
+
+Without a cache, ``attention_mask`` ``[B, T]`` marks real tokens and attention is causal. With a
+cache, the T new tokens are written at slots ``cache_index .. cache_index + T - 1`` (prompts are
+left-padded, so ``cache_index`` is one scalar for the batch) and ``attention_mask`` ``[B, S]``
+marks the slots holding real tokens; a query sees marked slots at or before its own slot, and on
+sliding-window layers only the last ``sliding_window`` of them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from agentrl.models.config import ModelConfig
+from agentrl.models.layers import DecoderLayer, Embed, LayerCache, Linear, RMSNorm, softcap
+
+Cache = tuple[LayerCache, ...]
+
+
+class ModelOutput(NamedTuple):
+    """What a forward pass returns."""
+
+    logits: jax.Array  # float32 [B, T, V]
+    hidden: jax.Array  # [B, T, D], after the final norm
+    cache: Cache | None
+
+
+class CausalLM(nnx.Module):
+    """A decoder-only transformer language model (Llama, Qwen, Gemma, by config).
+
+    Args:
+        config: the family config.
+        rngs: random streams for initialization.
+        dtype: computation dtype (float32 default; bfloat16 on accelerators).
+        param_dtype: storage dtype of the parameters.
+    """
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        rngs: nnx.Rngs,
+        dtype: Any = jnp.float32,
+        param_dtype: Any = jnp.float32,
+    ) -> None:
+        c = config
+        self.config = c
+        self.dtype = dtype
+        kw = dict(rngs=rngs, dtype=dtype, param_dtype=param_dtype)
+        self.embed_tokens = Embed(c.vocab_size, c.hidden_size, init_std=c.initializer_range, **kw)
+        self.layers = nnx.List([DecoderLayer(c, i, **kw) for i in range(c.num_hidden_layers)])
+        self.norm = RMSNorm(
+            c.hidden_size, eps=c.rms_norm_eps, offset=c.norm_offset, param_dtype=param_dtype
+        )
+        self.lm_head = nnx.data(
+            None
+            if c.tie_word_embeddings
+            else Linear(
+                c.hidden_size, c.vocab_size, use_bias=False, init_std=c.initializer_range, **kw
+            )
+        )
+
+    def init_cache(self, batch: int, max_len: int, dtype: Any = jnp.float32) -> Cache:
+        """Zeroed keys and values for every layer, each ``[batch, kv_heads, max_len, head_dim]``."""
+        c = self.config
+        shape = (batch, c.num_key_value_heads, max_len, c.head_dim)
+        return tuple(
+            LayerCache(jnp.zeros(shape, dtype), jnp.zeros(shape, dtype))
+            for _ in range(c.num_hidden_layers)
+        )
+
+    def __call__(
+        self,
+        tokens_bt: jax.Array,
+        positions_bt: jax.Array | None = None,
+        *,
+        attention_mask: jax.Array | None = None,
+        cache: Cache | None = None,
+        cache_index: jax.Array | int | None = None,
+    ) -> ModelOutput:
+        b, t = tokens_bt.shape
+        if cache is not None and cache_index is None:
+            cache_index = 0
+        start = jnp.asarray(0 if cache_index is None else cache_index, jnp.int32)
+        if positions_bt is None:
+            positions_bt = jnp.broadcast_to(start + jnp.arange(t, dtype=jnp.int32), (b, t))
+        slots = t if cache is None else cache[0].k.shape[2]
+        x_btd = self.embed_tokens(tokens_bt)
+        if self.config.scale_embeddings:
+            x_btd = x_btd * jnp.asarray(math.sqrt(self.config.hidden_size), x_btd.dtype)
+        masks = self._masks(b, t, slots, start, attention_mask)
+        new_cache: list[LayerCache] = []
+        for i, layer in enumerate(self.layers):
+            layer_cache = None if cache is None else cache[i]
+            mask_bts = masks[layer.self_attn.window]
+            x_btd, layer_cache = layer(x_btd, positions_bt, mask_bts, layer_cache, start)
+            if layer_cache is not None:
+                new_cache.append(layer_cache)
+        hidden_btd = self.norm(x_btd)
+        if self.lm_head is None:
+            logits = self.embed_tokens.attend(hidden_btd)
+        else:
+            logits = self.lm_head(hidden_btd)
+        logits = softcap(logits.astype(jnp.float32), self.config.final_logit_softcapping)
+        return ModelOutput(logits, hidden_btd, None if cache is None else tuple(new_cache))
+
+    def _masks(
+        self, b: int, t: int, slots: int, start: jax.Array, attention_mask: jax.Array | None
+    ) -> dict[int | None, jax.Array]:
+        """Boolean ``[B, T, S]`` masks keyed by window size (None for global layers)."""
+        q_slot = start + jnp.arange(t, dtype=jnp.int32)[:, None]
+        k_slot = jnp.arange(slots, dtype=jnp.int32)[None, :]
+        causal_ts = k_slot <= q_slot
+        if attention_mask is None:
+            base_bts = jnp.broadcast_to(causal_ts, (b, t, slots))
+        else:
+            base_bts = causal_ts[None] & attention_mask.astype(bool)[:, None, :]
+        masks: dict[int | None, jax.Array] = {None: base_bts}
+        for layer in self.layers:
+            window = layer.self_attn.window
+            if window is not None and window not in masks:
+                masks[window] = base_bts & (q_slot - k_slot < window)[None]
+        return masks

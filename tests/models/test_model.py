@@ -1,0 +1,139 @@
+"""The model call contract: cached decode equals the full forward; the tiny model; presets."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import HF_CONFIGS, forward, padded_batch
+from flax import nnx
+
+import agentrl.models as M
+from agentrl.errors import ModelError, UnknownIdError
+from agentrl.models.registry import presets
+
+
+def random_model(model_type: str, seed: int = 0) -> M.CausalLM:
+    config = M.FAMILIES[model_type].from_hf(HF_CONFIGS[model_type])
+    model = M.CausalLM(config, rngs=nnx.Rngs(seed))
+    state = nnx.state(model, nnx.Param)
+    keys = iter(jax.random.split(jax.random.key(seed), len(jax.tree.leaves(state))))
+    nnx.update(
+        model, jax.tree.map(lambda x: x + 0.2 * jax.random.normal(next(keys), x.shape), state)
+    )
+    return model
+
+
+@pytest.mark.parametrize("model_type", ["qwen2", "gemma2"])
+def test_cached_decode_equals_full_forward(model_type: str) -> None:
+    """Prefill 7 left-padded columns, decode the other 4 one by one: same logits as one pass."""
+    model = random_model(model_type)
+    tokens, mask, positions = (jnp.asarray(a) for a in padded_batch())
+    b, t = tokens.shape
+    full = forward(model, tokens, positions, mask)
+    slots = 16
+    mask_bs = jnp.zeros((b, slots), bool).at[:, :t].set(mask)
+    cache = model.init_cache(b, slots)
+    prefill = 7
+    out = step(model, tokens[:, :prefill], positions[:, :prefill], mask_bs, cache, jnp.int32(0))
+    steps = [out.logits]
+    for i in range(prefill, t):
+        col = slice(i, i + 1)
+        out = step(model, tokens[:, col], positions[:, col], mask_bs, out.cache, jnp.int32(i))
+        steps.append(out.logits)
+    cached = jnp.concatenate(steps, axis=1)
+    real = np.asarray(mask)
+    np.testing.assert_allclose(np.asarray(cached)[real], np.asarray(full)[real], atol=1e-5, rtol=0)
+    assert out.cache is not None and out.cache[0].k.shape == (
+        b,
+        model.config.num_key_value_heads,
+        slots,
+        14,
+    )
+
+
+@nnx.jit
+def step(model, tokens, positions, mask, cache, index):  # type: ignore[no-untyped-def]
+    """One jitted cached call with a traced cache_index (how a sampler calls it)."""
+    return model(tokens, positions, attention_mask=mask, cache=cache, cache_index=index)
+
+
+def test_cache_keeps_earlier_slots() -> None:
+    model = random_model("qwen2")
+    cache = model.init_cache(2, 8)
+    mask = jnp.ones((2, 8), bool)
+    tokens = jnp.array([[5, 6, 7], [8, 9, 10]], jnp.int32)
+    pos = jnp.broadcast_to(jnp.arange(3), (2, 3))
+    out = step(model, tokens, pos, mask, cache, jnp.int32(0))
+    out2 = step(model, tokens[:, :1], pos[:, :1] + 3, mask, out.cache, jnp.int32(3))
+    assert out2.logits.shape == (2, 1, model.config.vocab_size)
+    assert out2.logits.dtype == jnp.float32
+    np.testing.assert_array_equal(
+        np.asarray(out2.cache[0].k[:, :, :3]), np.asarray(out.cache[0].k[:, :, :3])
+    )
+
+
+def test_tiny_model_matches_its_tokenizer() -> None:
+    from agentrl.models.tiny import tiny_model
+
+    model, tokenizer = tiny_model(seed=0)
+    params = sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
+    assert 500_000 <= params <= 1_000_000
+    assert params == model.config.num_parameters()
+    assert model.config.vocab_size == tokenizer.vocab_size
+    ids = tokenizer.encode("hello")
+    out = model(jnp.asarray([ids]), jnp.arange(len(ids))[None])
+    assert out.logits.shape == (1, len(ids), tokenizer.vocab_size)
+    assert out.hidden.shape == (1, len(ids), model.config.hidden_size)
+    assert bool(jnp.isfinite(out.logits).all())
+
+
+def test_tiny_seed_changes_weights() -> None:
+    from agentrl.models.tiny import tiny_config, tiny_model_from_config
+
+    a = tiny_model_from_config(tiny_config(), seed=0)
+    b = tiny_model_from_config(tiny_config(), seed=1)
+    assert not np.allclose(
+        np.asarray(a.embed_tokens.embedding[...]), np.asarray(b.embed_tokens.embedding[...])
+    )
+
+
+# Parameter counts published on the model cards / safetensors indexes.
+PUBLISHED_SIZES = {
+    "qwen2.5-0.5b": 494_032_768,
+    "qwen3-0.6b": 596_049_920,
+    "llama3.2-1b": 1_235_814_400,
+    "llama3.1-8b": 8_030_261_248,
+    "gemma-2b": 2_506_172_416,
+    "gemma2-2b": 2_614_341_888,
+    "gemma3-1b": 999_885_952,
+}
+
+
+def test_every_preset_round_trips_config_json() -> None:
+    assert len(presets.ids()) >= 20
+    for preset_id in presets.ids():
+        config = presets.make(preset_id)
+        assert M.config_from_hf(config.to_hf()) == config, preset_id
+    for preset_id, size in PUBLISHED_SIZES.items():
+        assert presets.make(preset_id).num_parameters() == size, preset_id
+
+
+@pytest.mark.parametrize("preset_id", ["gemma3-tiny", "llama3-tiny", "qwen3-tiny"])
+def test_num_parameters_counts_the_built_model(preset_id: str) -> None:
+    config = presets.make(preset_id)
+    abstract = nnx.eval_shape(lambda: M.CausalLM(config, rngs=nnx.Rngs(0)))
+    assert (
+        sum(x.size for x in jax.tree.leaves(nnx.state(abstract, nnx.Param)))
+        == config.num_parameters()
+    )
+
+
+def test_unknown_preset_and_family_errors() -> None:
+    with pytest.raises(UnknownIdError, match=r"qwen2\.5-0\.5b"):
+        presets.make("qwen2.5-0.5")
+    with pytest.raises(ModelError, match="model_type='mistral'"):
+        M.config_from_hf({"model_type": "mistral"})
+    with pytest.raises(ModelError, match="num_key_value_heads"):
+        M.config_from_hf({**HF_CONFIGS["qwen2"], "num_key_value_heads": 4})
