@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -63,10 +64,9 @@ class MetricsLogger:
         self._last_flush = self._start = time.monotonic()
         self._tb: Any = None
         if tb_dir is not None:
-            from tensorboardX import SummaryWriter  # deferred: only runs that log TB pay for it
-
             purge = resume_step + 1 if resume_step is not None else None
-            self._tb = SummaryWriter(str(tb_dir), purge_step=purge, flush_secs=30)
+            writer_cls = _summary_writer_class()
+            self._tb = writer_cls(str(tb_dir), purge_step=purge, flush_secs=30)
 
     def log(self, step: int, metrics: Mapping[str, Any]) -> None:
         """Record `metrics` (name -> number) at `step`.
@@ -135,6 +135,24 @@ def series(records: Iterable[Mapping[str, float]], name: str) -> tuple[list[int]
             steps.append(int(record["step"]))
             values.append(float(record[name]))
     return steps, values
+
+
+def _summary_writer_class() -> Any:
+    """tensorboardX's SummaryWriter, imported without dragging in torch.
+
+    tensorboardX imports torch at module level only to recognise torch tensors, which costs
+    seconds per run; we log floats only. Unless torch is already loaded, it is hidden for the
+    duration of the import (a None entry in sys.modules makes ``import torch`` fail).
+    """
+    if "tensorboardX" not in sys.modules and "torch" not in sys.modules:
+        sys.modules["torch"] = None  # type: ignore[assignment]
+        try:
+            import tensorboardX
+        finally:
+            del sys.modules["torch"]
+    import tensorboardX
+
+    return tensorboardX.SummaryWriter
 
 
 def _to_float(name: str, value: Any) -> float:
