@@ -13,6 +13,7 @@ name the dotted key, the bad value and what would have been accepted.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import sys
 import types
@@ -29,7 +30,9 @@ from agentrl.errors import ConfigError, did_you_mean
 
 __all__ = [
     "Config",
+    "add_config_args",
     "apply_overrides",
+    "config_from_args",
     "dump_config",
     "load_config",
     "parse_override",
@@ -334,3 +337,42 @@ def dump_config(config: BaseModel, path: str | Path) -> Path:
 def print_config(config: BaseModel, file: TextIO | None = None) -> None:
     """Print the resolved config as commented YAML (what ``--print-config`` shows)."""
     print(to_yaml(config, comments=True), end="", file=file or sys.stdout)
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--config FILE``, ``--set KEY=VALUE`` (repeatable) and ``--print-config``."""
+    group = parser.add_argument_group("configuration")
+    group.add_argument("--config", metavar="FILE", help="YAML config file (over the defaults)")
+    group.add_argument(
+        "--set",
+        dest="overrides",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override one config value by dotted key, e.g. --set optim.lr=1e-6 (repeatable)",
+    )
+    group.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the resolved config as commented YAML and exit",
+    )
+
+
+def config_from_args(
+    cls: type[C],
+    args: argparse.Namespace,
+    *,
+    base: Mapping[str, Any] | BaseModel | None = None,
+    extra_overrides: Sequence[str] = (),
+) -> C:
+    """The config that `add_config_args` options describe: `base` < ``--config`` < ``--set``.
+
+    `extra_overrides` go between the file and ``--set`` (for dedicated flags such as
+    ``--env``, which an explicit ``--set`` may still override).
+    """
+    overrides = [*extra_overrides, *getattr(args, "overrides", [])]
+    return load_config(cls, getattr(args, "config", None), overrides, base=base)

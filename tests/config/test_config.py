@@ -163,3 +163,21 @@ def test_dump_and_print_show_descriptions(tmp_path):
 def test_apply_overrides_to_existing_config():
     cfg = apply_overrides(RunConfig(seed=1), ["optim.betas=[0.8, 0.9]"])
     assert cfg.seed == 1 and cfg.optim.betas == (0.8, 0.9)
+
+
+def test_command_line_helpers(tmp_path):
+    import argparse
+
+    from agentrl.config import add_config_args, config_from_args
+
+    path = tmp_path / "c.yaml"
+    path.write_text("seed: 5\nname: file\n")
+    parser = argparse.ArgumentParser()
+    add_config_args(parser)
+    args = parser.parse_args(
+        ["--config", str(path), "--set", "optim.lr=0.5", "--set", "name=cli", "--print-config"]
+    )
+    assert args.print_config
+    cfg = config_from_args(RunConfig, args, base={"seed": 1}, extra_overrides=["name=flag"])
+    assert (cfg.seed, cfg.optim.lr, cfg.name) == (5, 0.5, "cli")
+    assert config_from_args(RunConfig, parser.parse_args([])) == RunConfig()
