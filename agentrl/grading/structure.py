@@ -12,12 +12,14 @@ Rules (each has a case in tests/grading/test_cases.py):
   its element.
 - ``A \\cup B``: unordered union.
 - ``\\begin{pmatrix}..\\end{pmatrix}``: rows and columns in order.
+- ``a \\pm b`` is the set {a+b, a-b}.
 - Relations: ``y=2x+1`` equals ``2x+1=y``; ``x<3`` equals ``3>x``. ``x=3`` equals ``3`` (a bare
   variable on the left is a label); ``x \\in [0,1]`` equals ``[0,1]``.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -49,24 +51,31 @@ class LeafComparator(Protocol):
         """Whether ``a[0] op a[1]`` and ``b[0] op b[1]`` say the same; None if unsure."""
 
 
+_BRACKET = r"\\\{|\\\}|[(\[{)\]}]"
+_BRACKET_RE = re.compile(_BRACKET)
+
+
+@functools.lru_cache(maxsize=16)
+def _splitter(seps: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(x) for x in sorted(seps, key=len, reverse=True))
+    return re.compile(f"{_BRACKET}|{alternatives}")
+
+
 def split_top(s: str, seps: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """Split `s` at separators outside brackets; returns (parts, separators found)."""
-    parts, found, depth, start, i = [], [], 0, 0, 0
-    while i < len(s):
-        opener = next((o for o in _OPENERS if s.startswith(o, i)), None)
-        closer = next((c for c in _CLOSERS if s.startswith(c, i)), None)
-        if opener or closer:
-            depth += 1 if opener else -1
-            i += len(opener or closer or "")
-            continue
-        sep = next((x for x in seps if s.startswith(x, i)), None) if depth == 0 else None
-        if sep and not (sep[0] == "\\" and s[i + len(sep) : i + len(sep) + 1].isalpha()):
-            parts.append(s[start:i])
-            found.append(sep)
-            i += len(sep)
-            start = i
-            continue
-        i += 1
+    if not any(sep in s for sep in seps):
+        return [s], []
+    parts, found, depth, start = [], [], 0, 0
+    for match in _splitter(seps).finditer(s):
+        token = match.group()
+        if token in _OPENERS:
+            depth += 1
+        elif token in _CLOSERS:
+            depth -= 1
+        elif depth == 0 and not (token[0] == "\\" and s[match.end() : match.end() + 1].isalpha()):
+            parts.append(s[start : match.start()])
+            found.append(token)
+            start = match.end()
     parts.append(s[start:])
     return parts, found
 
@@ -77,12 +86,9 @@ def _wrapped(s: str) -> tuple[str, str] | None:
     closer = next((c for c in _CLOSERS if s.endswith(c)), None)
     if not opener or not closer or len(s) < len(opener) + len(closer):
         return None
-    depth, i = 0, 0
-    while i < len(s) - len(closer):
-        o = next((x for x in _OPENERS if s.startswith(x, i)), None)
-        c = None if o else next((x for x in _CLOSERS if s.startswith(x, i)), None)
-        depth += 1 if o else -1 if c else 0
-        i += len(o or c or " ")
+    depth = 0
+    for match in _BRACKET_RE.finditer(s, 0, len(s) - len(closer)):
+        depth += 1 if match.group() in _OPENERS else -1
         if depth == 0:
             return None  # the first bracket closes before the end: `(1)(2)`
     return opener, closer
@@ -118,7 +124,17 @@ def parse(s: str) -> Node:
             return Node("seq", opener + closer, tuple(parse(p) for p in items))
         if opener + closer in ("()", "{}", "[]"):
             return parse(inner)
+    pm, _ = split_top(s, ("\\pm",))
+    if len(pm) == 2:
+        return _plus_minus(*pm)
     return Node("leaf", s)
+
+
+def _plus_minus(a: str, b: str) -> Node:
+    """``a \\pm b`` is the two-element set {a+b, a-b}."""
+    if len(split_top(b, ("+", "-"))[0]) > 1:
+        b = "(" + b + ")"
+    return Node("set", items=(parse(f"{a}+{b}" if a else b), parse(f"{a}-{b}")))
 
 
 def _orient(node: Node) -> Node:

@@ -89,7 +89,8 @@ def test_huge_or_deeply_nested_answers_are_bounded(pool):
     deep = "(" * 400 + "1" + ")" * 400
     assert grade(rf"\boxed{{{deep}}}", deep, pool=pool).verdict == "correct"  # same text
     started = time.monotonic()
-    assert grade(rf"\boxed{{{deep}}}", "2", timeout=0.5, pool=pool).verdict == "timeout"
+    # 1 != 2: "wrong" when sympy finishes within the budget, "timeout" on a slow machine.
+    assert grade(rf"\boxed{{{deep}}}", "2", timeout=0.5, pool=pool).verdict in ("wrong", "timeout")
     assert time.monotonic() - started < 30  # nesting skips the in-process pass
     long_answer = "1+" * 1500 + "1"
     result = grade(rf"\boxed{{{long_answer}}}", "1501", pool=pool)
