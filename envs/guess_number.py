@@ -48,7 +48,9 @@ class GuessNumberEnv(Env):
             raise ConfigError(f"got low={low}, high={high}, need high > low")
         # Binary search over n numbers needs ceil(log2(n + 1)) guesses.
         needed = math.ceil(math.log2(high - low + 2))
-        super().__init__(max_turns=max_turns or needed, render_mode=render_mode)
+        super().__init__(
+            max_turns=needed if max_turns is None else max_turns, render_mode=render_mode
+        )
         self.low, self.high = low, high
         self.secret = low
         self.bounds = (low, high)  # what the hints so far have ruled in
@@ -68,7 +70,7 @@ class GuessNumberEnv(Env):
         numbers = _INTEGER.findall(action)
         if not numbers:
             hint = f"Please reply with a whole number between {self.low} and {self.high}."
-            return Turn([{"role": "user", "content": hint}])
+            return Turn([{"role": "user", "content": hint}], 0.0, False, {"found": 0.0})
         guess = int(numbers[-1])  # the last number is the one the agent settled on
         if guess == self.secret:
             return Turn([{"role": "user", "content": "Correct!"}], 1.0, True, {"found": 1.0})

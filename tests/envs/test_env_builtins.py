@@ -220,13 +220,15 @@ def test_making_and_stepping_every_env_loads_neither_jax_nor_torch():
     assert run.returncode == 0, run.stderr
 
 
-def test_procedural_solutions_grade_correct_with_the_real_grader(real_grader):
+def test_procedural_solutions_grade_correct_with_the_real_grader():
+    from agentrl.grading import grade
+
     rng = np.random.default_rng(0)
     for kind in KINDS:
         for difficulty in DIFFICULTIES:
             for _ in range(15):
                 p = generate(kind, difficulty, rng)
-                verdict = real_grader(p.solution, p.answer).verdict
+                verdict = grade(p.solution, p.answer).verdict
                 assert verdict == "correct", (p, verdict)
                 wrong = p.solution.replace(f"\\boxed{{{p.answer}}}", f"\\boxed{{{p.answer}1}}")
-                assert real_grader(wrong, p.answer).verdict == "wrong", wrong
+                assert grade(wrong, p.answer).verdict == "wrong", wrong

@@ -21,7 +21,7 @@ COUNTS = {"aime.json": 30, "amc.json": 83, "math.json": 500, "minerva.json": 272
 
 
 @pytest.mark.parametrize("env_id, name", [(e, n) for e, names in FILES.items() for n in names])
-def test_real_files_load_and_gold_answers_earn_reward(shared_data, real_grader, env_id, name):
+def test_real_files_load_and_gold_answers_earn_reward(shared_data, env_id, name):
     env = agentrl.make(env_id, data=shared_data / env_id / name, on_invalid="skip")
     assert env.num_tasks == COUNTS[name] - SKIPPED.get(name, 0)
     failures = []
