@@ -59,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(record, ensure_ascii=False))
     else:
-        print(f"{result.verdict}: {result.reason}")
-        print(f"  predicted: {result.predicted or '(none)'}")
-        print(f"  gold:      {result.gold}")
+        print(
+            f"{result.verdict}: {result.reason}\n"
+            f"  predicted: {result.predicted or '(none)'}\n"
+            f"  gold:      {result.gold}"
+        )
     return 0

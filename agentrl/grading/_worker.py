@@ -45,7 +45,7 @@ def handle(request: dict[str, Any]) -> dict[str, str]:
     if equal:
         return {"verdict": "correct", "reason": "equivalent (sympy)"}
     note = f" ({comparator.notes[0]})" if comparator.notes else ""
-    return {"verdict": "wrong", "reason": f"not equivalent{note}"}
+    return {"verdict": "wrong", "reason": f"not equivalent (sympy){note}"}
 
 
 def main() -> None:

@@ -12,9 +12,10 @@ from typing import Literal
 from agentrl.errors import GradingError
 from agentrl.grading.extract import extract_answer, extract_boxed
 from agentrl.grading.normalize import normalize
+from agentrl.grading.numbers import REL_TOL, parse_number
 from agentrl.grading.pool import WorkerPool, default_pool
 from agentrl.grading.quick import QuickComparator
-from agentrl.grading.structure import compare, parse
+from agentrl.grading.structure import Node, compare, parse
 
 #: Bumped whenever a verdict could change; store it next to graded results.
 GRADER_VERSION = "agentrl-math-1.0"
@@ -96,7 +97,7 @@ def grade(
         if quick is None:
             undecided.append(g)
     if not undecided:
-        return Grade("wrong", "differs from the gold answer", predicted, gold_text)
+        return Grade("wrong", explain(pred_tree, parse(golds[0])), predicted, gold_text)
     return _grade_with_sympy(predicted, undecided, gold_text, timeout, pool or default_pool())
 
 
@@ -123,6 +124,36 @@ def _grade_with_sympy(
     if timeout_reason:
         return Grade("timeout", timeout_reason, predicted, gold_text)
     return Grade("wrong", last_reason, predicted, gold_text)
+
+
+_KINDS = {
+    "leaf": "a single value",
+    "seq": "a tuple or interval",
+    "set": "a set or list",
+    "union": "a union",
+    "matrix": "a matrix",
+    "rel": "an equation or inequality",
+}
+
+
+def explain(pred: Node, gold: Node) -> str:
+    """A short reason why the fast path found `pred` and `gold` different."""
+    if pred.kind != gold.kind:
+        return f"{_KINDS[pred.kind]}, but the gold is {_KINDS[gold.kind]}"
+    if pred.kind == "seq" and pred.text != gold.text:
+        return f"brackets {pred.text} differ from the gold's {gold.text}"
+    if pred.items and len(pred.items) != len(gold.items):
+        return f"{len(pred.items)} items, but the gold has {len(gold.items)}"
+    if pred.ops != gold.ops:
+        return "different relation"
+    a, b = parse_number(pred.text), parse_number(gold.text)
+    if pred.kind == "leaf" and a is not None and b is not None:
+        if a.inexact or b.inexact:
+            scale = max(abs(a.value), abs(b.value))
+            relative = float(abs(a.value - b.value) / scale)
+            return f"relative difference {relative:.1e} exceeds the tolerance {REL_TOL:g}"
+        return "a different exact value"
+    return "differs from the gold answer"
 
 
 def _gold_list(gold: Gold) -> list[str]:

@@ -17,8 +17,12 @@ class QuickComparator:
     def equal(self, a: str, b: str) -> bool | None:
         if a == b:
             return True
-        if _WORD_RE.fullmatch(a) and _WORD_RE.fullmatch(b) and a.lower() == b.lower():
-            return True  # `Monday` vs `monday`; short names like `AB` stay case-sensitive
+        if _WORD_RE.fullmatch(a) and _WORD_RE.fullmatch(b):
+            if a.lower() == b.lower():
+                return True  # `Monday` vs `monday`; short names like `AB` stay case-sensitive
+            if sorted(a.lower().replace(" ", "")) != sorted(b.lower().replace(" ", "")):
+                # Read as words or as products of letters, these differ either way.
+                return False
         choice_a, choice_b = _CHOICE_RE.fullmatch(a), _CHOICE_RE.fullmatch(b)
         if choice_a and choice_b:
             return choice_a.group(1) == choice_b.group(1)  # `(C)` vs `C`

@@ -116,6 +116,7 @@ CASES: list[tuple[str, object, str, str]] = [
     (B("Monday"), "monday", C, "text answers compare case-insensitively"),
     (B("Tuesday"), "Monday", W, "peers: different weekdays are different"),
     (B("Monday"), "day", W, "`Monday` is not the unit `day` with a prefix"),
+    (B("abcd"), "dcba", C, "letters that are anagrams are the same product"),
     (B(r"\text{(C)}"), "C", C, "multiple choice with parentheses"),
     (B(r"\textbf{(B)}"), "(B)", C, "bold choice letter"),
     (B("(A)"), "B", W, "different choice letters"),

@@ -67,7 +67,7 @@ TOKENS = [
 LATEXISH = st.lists(st.sampled_from(TOKENS), max_size=25).map("".join)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(response=st.one_of(LATEXISH, st.text(max_size=60)), gold=LATEXISH)
 def test_grade_always_returns_a_verdict(response, gold):
     extract_answer(response)
