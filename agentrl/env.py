@@ -71,7 +71,8 @@ class Turn:
         observation: the new messages (tool results, user reply); may be empty at the end.
         reward: this step's reward.
         terminated: the task reached an end (an answer was given, the game was won or lost).
-        components: named parts of the reward, for ``info["reward_components"]``.
+        components: named parts of this step's reward, for ``info["reward_components"]``. They
+            are per step: summed over an episode they give the episode's totals.
         info: extra diagnostics for ``info``.
     """
 

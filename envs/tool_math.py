@@ -4,7 +4,8 @@ Each turn the agent may call tools (the results come back as tool messages) or a
 with a ``\\boxed{}`` ends the episode: reward 1 if `agentrl.grading.grade` judges it correct,
 else 0. A turn with neither a tool call nor a boxed answer gets a reminder from the user. The
 episode is truncated after `max_turns` turns. ``info["reward_components"]`` has ``correct``
-(the reward) and ``tool_calls`` (calls made so far; a metric, not part of the reward).
+(the reward) and ``tool_calls`` (calls made this turn; a metric, not part of the reward). Like
+every env's components they are per step, so their sum over an episode is its total.
 
 Problems come from a DeepScaleR-format file (``data=``) or the procedural generator.
 """
@@ -73,25 +74,21 @@ class ToolMathEnv(MathEnv):
         )
         self.tools = resolve_tools(tools)
         self.tool_format = tool_format
-        self.tool_calls = 0
 
     def format_prompt(self, task: Task) -> str:
         return f"{task.prompt} {TOOL_INSTRUCTION}"
 
-    def _reset(self, options: dict[str, Any]) -> tuple[list[Message], Task]:
-        self.tool_calls = 0
-        return super()._reset(options)
-
     def _step(self, action: str) -> Turn:
         tool_messages = run_tool_calls(action, self.tools, self.tool_format, turn=self.turn)
         if tool_messages is not None:
-            self.tool_calls += len(tool_messages)
-            return Turn(tool_messages, 0.0, False, self._components(0.0))
+            components = {"correct": 0.0, "tool_calls": float(len(tool_messages))}
+            return Turn(tool_messages, 0.0, False, components)
         if "\\boxed" in action or "\\fbox" in action:
             turn = self._grade_turn(action)
-            turn.components = self._components(turn.reward)
+            turn.components = {"correct": turn.reward, "tool_calls": 0.0}
             return turn
-        return Turn([{"role": "user", "content": REMINDER}], 0.0, False, self._components(0.0))
+        reminder: list[Message] = [{"role": "user", "content": REMINDER}]
+        return Turn(reminder, 0.0, False, {"correct": 0.0, "tool_calls": 0.0})
 
     def sft_messages(self) -> list[Message] | None:
         """Prompt, a calculator call and its real result, then the worked solution.
@@ -110,9 +107,6 @@ class ToolMathEnv(MathEnv):
             "content": format_tool_call(call, self.tool_format),
         }
         return [plain[0], request, *execute_tool_calls([calculator], [call]), plain[1]]
-
-    def _components(self, correct: float) -> dict[str, float]:
-        return {"correct": correct, "tool_calls": float(self.tool_calls)}
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

@@ -121,7 +121,7 @@ def test_tool_math_uses_tools_then_grades_the_boxed_answer():
     assert obs[0]["content"].startswith("Please call a tool") and not terminated
     _, reward, terminated, _, info = env.step("\\boxed{42}")
     assert (reward, terminated) == (1.0, True)
-    assert info["reward_components"] == {"correct": 1.0, "tool_calls": 1.0}
+    assert info["reward_components"] == {"correct": 1.0, "tool_calls": 0.0}
     report = agentrl.check_env(env)
     assert "pickles" in report.passed
 
