@@ -175,9 +175,25 @@ def save(
     if dtype is not None:
         config["torch_dtype"] = np.dtype(dtype).name
     (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    generation = generation_config(model.config, tokenizer)
+    (folder / "generation_config.json").write_text(json.dumps(generation, indent=2) + "\n")
     if tokenizer is not None:
         tokenizer.save_pretrained(folder)
     return folder
+
+
+def generation_config(config: ModelConfig, tokenizer: Any) -> dict[str, Any]:
+    """generation_config.json: the special ids transformers' ``generate`` stops and pads with."""
+    eos: Any = config.eos_token_id
+    if tokenizer is not None and tokenizer.eos_token_ids:
+        eos = (
+            list(tokenizer.eos_token_ids)
+            if len(tokenizer.eos_token_ids) > 1
+            else tokenizer.eos_token_ids[0]
+        )
+    pad = config.pad_token_id if tokenizer is None else tokenizer.pad_token_id
+    out = {"bos_token_id": config.bos_token_id, "eos_token_id": eos, "pad_token_id": pad}
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in out.items() if v is not None}
 
 
 def checkpoint_entries(model: CausalLM, dtype: Any = None) -> Iterator[TensorEntry]:

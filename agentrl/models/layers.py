@@ -67,9 +67,13 @@ class Linear(nnx.Module):
         """The frozen-base product ``x @ kernel``; quantized subclasses dequantize here."""
         return jnp.dot(x.astype(self.dtype), self.kernel[...].astype(self.dtype))
 
+    def dense_kernel(self) -> jax.Array:
+        """The frozen base kernel ``[in, out]`` in float32 (quantized subclasses dequantize)."""
+        return self.kernel[...].astype(jnp.float32)
+
     def effective_kernel(self) -> jax.Array:
         """The ``[in, out]`` kernel this layer applies: dequantized, LoRA merged in."""
-        kernel = self.kernel[...].astype(jnp.float32)
+        kernel = self.dense_kernel()
         if self.lora is not None:
             kernel = kernel + self.lora.delta_kernel()
         return kernel.astype(self.param_dtype)
