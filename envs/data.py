@@ -36,8 +36,10 @@ class DataError(EnvError):
 def read_records(path: str | Path) -> list[Any]:
     """The raw records of a ``.json`` (list), ``.jsonl`` or ``.parquet`` file."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"data file {str(path)!r} does not exist")
+    if not path.is_file():
+        raise DataError(f"data file {str(path)!r} is not a file")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _read_parquet(path)
