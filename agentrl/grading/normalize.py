@@ -12,6 +12,7 @@ separators of a lone number (``1,000``), trailing punctuation, and whitespace.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 # Commands whose braced argument is plain text or a font change; the argument is kept.
 _UNWRAP = (
@@ -86,6 +87,9 @@ _DROP_RE = re.compile(
     r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree|\\%|%|\\\$|\$|"
     r"\\displaystyle|\\(?:left|right|big|Big|bigg|Bigg)[lr]?(?![a-zA-Z])|\\[!,;:]"
 )
+_TRIG_RE = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-z])")
+_DEGREES_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°)")
+_REPEATING_RE = re.compile(r"(-?)(\d*)\.(\d*)\\overline\{(\d+)\}")
 _SPACE_RE = re.compile(r"(?<!\\)\\ |~|\\q?quad\b")
 _DELIMITERS_RE = re.compile(r"^\\\(|\\\)$|^\\\[|\\\]$")
 
@@ -104,7 +108,9 @@ def normalize(text: str) -> str:
         s = s.replace(old, new)
     s = _unwrap_commands(s)
     s = re.sub(r"\s+(?:and|or)\s+", ",", s)  # `1 \text{ and } 2` is a list
+    s = _trig_degrees(s)
     s = _DROP_RE.sub("", s)
+    s = _REPEATING_RE.sub(_repeating_to_fraction, s)
     s = s.replace("\\left.", "").replace("\\right.", "")
     s = _SPACE_RE.sub(" ", s)
     s = _brace_short_arguments(s)
@@ -116,6 +122,23 @@ def normalize(text: str) -> str:
     if _THOUSANDS_RE.fullmatch(s):
         s = s.replace(",", "")
     return s
+
+
+def _trig_degrees(s: str) -> str:
+    """Inside trigonometry a degree mark is a unit to convert: ``\\cos 60^\\circ`` is cos(pi/3).
+    Elsewhere it is dropped (``90^\\circ`` equals ``90``)."""
+    if not _TRIG_RE.search(s):
+        return s
+    return _DEGREES_RE.sub(r"(\1\\pi/180)", s)
+
+
+def _repeating_to_fraction(match: re.Match[str]) -> str:
+    """``0.1\\overline{6}`` -> ``\\frac{1}{6}``: a repeating decimal is an exact fraction."""
+    sign, whole, fixed, repeat = match.groups()
+    value = Fraction(int(whole or 0)) + (Fraction(int(fixed), 10 ** len(fixed)) if fixed else 0)
+    value += Fraction(int(repeat), (10 ** len(repeat) - 1) * 10 ** len(fixed))
+    value = -value if sign else value
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
 def _unwrap_commands(s: str) -> str:

@@ -11,7 +11,8 @@ Rules (each has a case in tests/grading/test_cases.py):
 - ``\\{a, b\\}`` and a bare list ``a, b``: unordered (a multiset). A one-element set equals
   its element.
 - ``A \\cup B``: unordered union.
-- ``\\begin{pmatrix}..\\end{pmatrix}``: rows and columns in order.
+- ``\\begin{pmatrix}..\\end{pmatrix}``: rows and columns in order; a column or row vector
+  equals the tuple of its entries.
 - ``a \\pm b`` is the set {a+b, a-b}.
 - Relations: ``y=2x+1`` equals ``2x+1=y``; ``x<3`` equals ``3>x``. ``x=3`` equals ``3`` (a bare
   variable on the left is a label); ``x \\in [0,1]`` equals ``[0,1]``.
@@ -156,6 +157,17 @@ def _unlabel(node: Node) -> Node:
     return node
 
 
+def _as_tuple(node: Node, other_kind: str) -> Node:
+    """A one-column (or one-row) matrix read as a tuple, when compared with a tuple."""
+    if node.kind != "matrix" or other_kind != "seq":
+        return node
+    if all(len(row.items) == 1 for row in node.items):
+        return Node("seq", "()", tuple(row.items[0] for row in node.items))
+    if len(node.items) == 1:
+        return Node("seq", "()", node.items[0].items)
+    return node
+
+
 def compare(a: Node, b: Node, leaf: LeafComparator) -> bool | None:
     """Whether two shapes are equal; None when `leaf` could not decide some scalar."""
     if a.kind == "rel" and b.kind != "rel":
@@ -166,6 +178,7 @@ def compare(a: Node, b: Node, leaf: LeafComparator) -> bool | None:
         a = a.items[0]
     if b.kind == "set" and len(b.items) == 1 and a.kind != "set":
         b = b.items[0]
+    a, b = _as_tuple(a, b.kind), _as_tuple(b, a.kind)
     if a.kind != b.kind:
         return False
     if a.kind == "leaf":

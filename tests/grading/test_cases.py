@@ -73,6 +73,9 @@ CASES: list[tuple[str, object, str, str]] = [
     # --- decimals and tolerance ---------------------------------------------------------------
     (B("0.5"), r"\frac12", C, "peers: decimal vs fraction of the same value"),
     (B(".5"), "0.5", C, "leading dot"),
+    (B(r"0.\overline{3}"), r"\frac13", C, "a repeating decimal is an exact fraction"),
+    (B(r"0.1\overline{6}"), r"\frac16", C, "repeating after a fixed part"),
+    (B(r"0.\overline{3}"), "0.3", W, "a repeating decimal is not its truncation"),
     (B("0.50"), "0.5", C, "trailing zeros"),
     (B("9.6"), "9.6\n", C, "gold with a trailing newline (Minerva)"),
     (B("3.14"), r"\pi", W, "peers: 3.14 is not pi (relative error 5e-4 > 1e-6)"),
@@ -97,6 +100,8 @@ CASES: list[tuple[str, object, str, str]] = [
     (B(r"90^\circ"), "90", C, "peers: degree mark dropped"),
     (B(r"90^{\circ}"), r"90^\circ", C, "braced degree mark"),
     (B("90°"), "90", C, "unicode degree sign"),
+    (B(r"\cos 60^\circ"), r"\frac12", C, "inside trigonometry degrees convert to radians"),
+    (B(r"\sin 30^{\circ}"), r"\frac{\sqrt3}{2}", W, "sin 30 degrees is 1/2"),
     (B(r"\$5"), "5", C, "peers: dollar sign dropped"),
     (B(r"\$5.00"), "5", C, "cents written out"),
     (B(r"5\text{ dollars}"), "5", C, "unit word in \\text"),
@@ -208,6 +213,8 @@ CASES: list[tuple[str, object, str, str]] = [
         C,
         "bmatrix vs pmatrix, values",
     ),
+    (B("(-1, 2)"), r"\begin{pmatrix} -1 \\ 2 \end{pmatrix}", C, "a column vector is a tuple"),
+    (B("(2, -1)"), r"\begin{pmatrix} -1 \\ 2 \end{pmatrix}", W, "... in order"),
     # --- equations and inequalities -----------------------------------------------------------
     (B("x=3"), "3", C, "peers: `x =` label dropped"),
     (B("3"), "x = 3", C, "label on the gold side"),
