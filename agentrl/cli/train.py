@@ -1,0 +1,106 @@
+"""``agentrl train``: train a policy on an environment.
+
+With no other argument (``agentrl train --env deepscaler``) it runs the embedded default: the
+built-in tiny model, warm-started with SFT, then GRPO, on CPU, in minutes. ``--model DIR --data
+FILE`` runs the same pipeline on a Hugging Face checkpoint and a data file, with the env's
+real-model preset (DeepScaleR's published settings for ``deepscaler``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from agentrl.errors import ConfigError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="train a policy on an environment (SFT warm-start, then GRPO/PPO/DPO)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--env", default=None, help="registered env id (default: deepscaler)")
+    p.add_argument("--algo", choices=["grpo", "ppo", "dpo", "sft"], help="default: grpo")
+    p.add_argument("--model", help="Hugging Face checkpoint folder (default: built-in tiny model)")
+    p.add_argument("--data", help="training data file (DeepScaleR/GSM8K JSON, JSONL or Parquet)")
+    p.add_argument("--config", help="YAML config file (see --print-config)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set grpo.optimizer.lr=1e-6 (repeatable)",
+    )
+    p.add_argument("--seed", type=int, help="run seed")
+    p.add_argument(
+        "--control",
+        choices=["none", "sft"],
+        help="sft: also spend the RL stage's time on more SFT, for comparison",
+    )
+    p.add_argument("--run-dir", help="run folder (default: runs/<env>-<algo>-<time>)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run from its folder")
+    p.add_argument("--print-config", action="store_true", help="print the resolved config, exit")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def resolve_config(args: argparse.Namespace) -> Any:
+    """Preset of the env < --config < flags < --set, validated."""
+    from agentrl.config import load_config
+    from agentrl.train.config import TrainConfig, preset_path
+
+    if args.resume:
+        from agentrl.infra.run_dir import RunDir
+
+        run = RunDir.open(args.resume)
+        if not run.config_path.is_file():
+            raise ConfigError(f"run folder {args.resume!r} has no config.yaml to resume from")
+        return load_config(TrainConfig, run.config_path, args.set)
+    env_id = args.env or "deepscaler"
+    real = args.model is not None
+    preset = preset_path(env_id, real_model=real)
+    base = load_config(TrainConfig, preset) if preset is not None else TrainConfig()
+    flags = [f"env.id={env_id}"]
+    for flag, key in (
+        ("algo", "algo"),
+        ("model", "model.path"),
+        ("data", "env.data"),
+        ("seed", "seed"),
+        ("control", "control"),
+    ):
+        value = getattr(args, flag)
+        if value is not None:
+            flags.append(f"{key}={value}")
+    if args.quiet:
+        flags.append("progress=false")
+    return load_config(TrainConfig, args.config, [*flags, *args.set], base=base)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = resolve_config(args)
+    if args.print_config:
+        from agentrl.config import print_config
+
+        print_config(config)
+        return 0
+    from agentrl.train.pipeline import train
+
+    summary = train(config, run_dir=args.run_dir, resume=args.resume)
+    keys = ("eval_before", "eval_after", "control")
+    headline = {k: round(summary[k]["accuracy"], 4) for k in keys if k in summary}
+    print(
+        json.dumps(
+            {
+                "run_dir": summary.get("run_dir"),
+                "steps": summary.get("steps"),
+                "accuracy": headline,
+                "wall_seconds": round(summary.get("wall_seconds", 0.0), 1),
+            }
+        )
+    )
+    print("plots and summary.json are in the run folder above", file=sys.stderr)
+    return 0

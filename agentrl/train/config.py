@@ -1,0 +1,147 @@
+"""The config tree of one `agentrl train` run: every hyperparameter visible in one place.
+
+Layering (`load_config`): the env's recommended preset (``presets/<env>.yaml``, or
+``<env>-hf.yaml`` when a real checkpoint is given) < ``--config FILE`` < ``--set a.b=v``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from agentrl.config import Config
+from agentrl.infra.mesh import MeshConfig
+from agentrl.trainers.dpo import DPOConfig
+from agentrl.trainers.grpo import GRPOConfig
+from agentrl.trainers.ppo import PPOConfig
+from agentrl.trainers.sft import SFTConfig
+
+Algo = Literal["grpo", "ppo", "dpo", "sft"]
+PRESETS = Path(__file__).parent / "presets"
+
+
+class ModelSection(Config):
+    """Which policy to train."""
+
+    path: str | None = Field(
+        default=None, description="Hugging Face checkpoint folder; None builds the tiny model"
+    )
+    tiny: dict[str, Any] = Field(
+        default_factory=dict, description="overrides of the built-in tiny model's config"
+    )
+    max_context: int = Field(default=512, ge=16, description="prompt + completion tokens at most")
+
+
+class EnvSection(Config):
+    """What to train on."""
+
+    id: str = Field(default="deepscaler", description="registered env id")
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="env constructor arguments")
+    data: str | None = Field(
+        default=None, description="training prompts file (answers, no solutions needed)"
+    )
+    eval_data: str | None = Field(
+        default=None, description="held-out file; default: the last eval.num_problems of data"
+    )
+    sft_data: str | None = Field(
+        default=None,
+        description="worked-solution file for the warm-start; default: the env's own solutions",
+    )
+
+
+class WarmStartSection(Config):
+    """Supervised warm-start on a small, fixed pool of worked solutions (as real data is)."""
+
+    enabled: bool = True
+    pool_size: int = Field(default=1000, ge=1, description="worked solutions available")
+    batch_size: int = Field(default=64, ge=1)
+    sft: SFTConfig = Field(default=SFTConfig(), description="optimizer etc. of the warm-start")
+    target_accuracy: float = Field(
+        default=0.3, ge=0, le=1, description="stop once held-out accuracy reaches this"
+    )
+    eval_every: int = Field(default=100, ge=1, description="warm-start steps between evals")
+    max_steps: int = Field(default=3000, ge=0)
+    patience: int = Field(
+        default=6, ge=1, description="evals without improvement before calling it a plateau"
+    )
+
+
+class RolloutSection(Config):
+    """How the RL stage samples."""
+
+    prompts_per_step: int = Field(default=32, ge=1)
+    group_size: int = Field(default=8, ge=1, description="samples per prompt (GRPO group)")
+    temperature: float = Field(default=1.0, ge=0)
+    top_p: float = Field(default=1.0, gt=0, le=1)
+    max_tokens: int = Field(default=64, ge=1, description="completion tokens per turn")
+
+
+class ScheduleSection(Config):
+    """How long the RL stage runs: whichever limit comes first."""
+
+    max_steps: int = Field(default=1000, ge=0)
+    time_budget_s: float | None = Field(
+        default=None, gt=0, description="wall seconds for the RL stage"
+    )
+
+
+class EvalSection(Config):
+    """Held-out evaluation (greedy) before, during and after training."""
+
+    num_problems: int = Field(default=256, ge=1)
+    every: int = Field(default=25, ge=1, description="RL steps between evals")
+    max_tokens: int = Field(default=64, ge=1)
+
+
+class CheckpointSection(Config):
+    every: int = Field(default=50, ge=1, description="RL steps between checkpoints")
+    keep: int = Field(default=2, ge=1, description="checkpoints kept")
+
+
+class TrainConfig(Config):
+    """One training run."""
+
+    seed: int = 0
+    algo: Algo = "grpo"
+    env: EnvSection = EnvSection()
+    model: ModelSection = ModelSection()
+    warm_start: WarmStartSection = WarmStartSection()
+    rollout: RolloutSection = RolloutSection()
+    schedule: ScheduleSection = ScheduleSection()
+    eval: EvalSection = EvalSection()
+    checkpoint: CheckpointSection = CheckpointSection()
+    grpo: GRPOConfig = GRPOConfig()
+    ppo: PPOConfig = PPOConfig()
+    dpo: DPOConfig = DPOConfig()
+    sft: SFTConfig = SFTConfig()
+    control: Literal["none", "sft"] = Field(
+        default="none",
+        description="sft: also spend the RL stage's wall time on more warm-start SFT, and compare",
+    )
+    mesh: MeshConfig = MeshConfig()
+    progress: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainConfig:
+        if self.algo == "grpo" and self.rollout.group_size < 2:
+            raise ValueError(f"got rollout.group_size={self.rollout.group_size}, GRPO needs >= 2")
+        if self.algo == "dpo" and self.rollout.group_size < 2:
+            raise ValueError(
+                f"got rollout.group_size={self.rollout.group_size}, online DPO needs >= 2"
+            )
+        return self
+
+
+def preset_path(env_id: str, *, real_model: bool) -> Path | None:
+    """The env's recommended preset file, if it ships one."""
+    from agentrl.registration import parse_id
+
+    name = parse_id(env_id)[0]
+    candidates = [f"{name}-hf.yaml"] if real_model else []
+    candidates.append(f"{name}.yaml")
+    for candidate in candidates:
+        if (PRESETS / candidate).is_file():
+            return PRESETS / candidate
+    return None

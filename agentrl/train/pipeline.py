@@ -1,0 +1,305 @@
+"""`agentrl train`: warm-start, held-out eval, RL, held-out eval (and a control), in a run folder.
+
+The run folder (see `agentrl.infra.run_dir`) ends up with the resolved config, metrics (JSONL and
+TensorBoard), Orbax checkpoints, the final model as a Hugging Face folder (``model/``), PNG plots
+and ``summary.json``. ``--resume RUN_DIR`` continues from the newest complete RL checkpoint:
+every step's prompts and sampling seed derive from the step number, so a resumed run repeats
+exactly what an uninterrupted run would have done.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from agentrl.errors import ConfigError
+from agentrl.infra.run_dir import RunDir
+from agentrl.train.config import TrainConfig
+from agentrl.train.stages import (
+    RunContext,
+    device_copy,
+    host_copy,
+    rl_learner,
+    rl_update,
+    sft_learner,
+    timed_loop,
+    warm_start,
+)
+from agentrl.train.tasks import TaskSplit
+
+
+def build_policy(config: TrainConfig) -> tuple[Any, Any]:
+    """The model and tokenizer: a Hugging Face folder, or the built-in tiny model."""
+    if config.model.path is not None:
+        from agentrl.models import load
+
+        return load(config.model.path)
+    from agentrl.models.tiny import tiny_model
+
+    return tiny_model(seed=config.seed, **config.model.tiny)
+
+
+def build_split(config: TrainConfig) -> tuple[TaskSplit, Any | None]:
+    """The training env, held-out selection, and the env holding warm-start solutions."""
+    import agentrl
+
+    env_cfg = config.env
+
+    def make(data: str | None) -> Any:
+        kwargs = dict(env_cfg.kwargs)
+        if data is not None:
+            if not Path(data).is_file():
+                raise ConfigError(f"got data file {data!r}, which does not exist")
+            kwargs["data"] = data
+        return agentrl.make(env_cfg.id, **kwargs)
+
+    env = make(env_cfg.data)
+    eval_env = make(env_cfg.eval_data) if env_cfg.eval_data else None
+    sft_env = make(env_cfg.sft_data) if env_cfg.sft_data else None
+    return TaskSplit.build(env, eval_env, config.eval.num_problems), sft_env
+
+
+class Trainer:
+    """One run of `TrainConfig` in `run` (a new or a resumed run folder)."""
+
+    def __init__(self, config: TrainConfig, run: RunDir, *, resuming: bool = False) -> None:
+        from agentrl.sampling.jax_sampler import JaxSampler
+        from agentrl.trainers.data import chat_example
+
+        self.config, self.run, self.resuming = config, run, resuming
+        self.started = time.perf_counter()
+        model, tokenizer = build_policy(config)
+        split, sft_env = build_split(config)
+        sampler = JaxSampler(
+            model, tokenizer, max_context=config.model.max_context, seed=config.seed, max_batch=256
+        )
+        self.loggers: dict[str, Any] = {}
+        self.ctx = RunContext(config, model, tokenizer, sampler, split, self._log)
+        if config.warm_start.enabled or config.algo == "sft" or config.control == "sft":
+            conversations = split.warm_start_conversations(config.warm_start.pool_size, sft_env)
+            self.ctx.pool = [chat_example(tokenizer, c) for c in conversations]
+        self.rl_ckpt = run.checkpointer(keep=config.checkpoint.keep, every=config.checkpoint.every)
+        from agentrl.infra.checkpoint import Checkpointer
+
+        self.warm_ckpt = Checkpointer(run.path / "warmstart", keep=1, every=1)
+
+    # -- logging --------------------------------------------------------------------------------
+    def _log(self, stream: str, step: int, metrics: dict[str, Any]) -> None:
+        if stream not in self.loggers:
+            from agentrl.infra.metrics import MetricsLogger
+
+            path = self.run.metrics_path if stream == "rl" else self.run.path / f"{stream}.jsonl"
+            tb = self.run.tb_dir if stream == "rl" else self.run.tb_dir / stream
+            resume_step = self._resume_step if stream == "rl" and self.resuming else None
+            self.loggers[stream] = MetricsLogger(path, tb_dir=tb, resume_step=resume_step)
+        self.loggers[stream].log(step, metrics)
+
+    _resume_step: int | None = None
+
+    # -- the run ------------------------------------------------------------------------------
+    def fit(self) -> dict[str, Any]:
+        cfg, run = self.config, self.run
+        before = self._warm_start_or_restore()
+        learner = rl_learner(self.ctx)
+        start, prior_s = 0, 0.0
+        latest = self.rl_ckpt.latest_step()
+        if self.resuming and latest is not None:
+            restored = self.rl_ckpt.restore(latest, {"learner": learner.state_dict()})
+            learner.load_state_dict(restored.state["learner"])
+            start = self._resume_step = latest
+            prior_s = float((restored.data or {}).get("train_seconds", 0.0))
+            _say(f"resuming {run.path} at {cfg.algo} step {start}")
+        budget = cfg.schedule.time_budget_s
+        budget = None if budget is None else max(0.0, budget - prior_s)
+
+        def checkpoint(step: int, train_s: float) -> None:
+            data = {"step": step, "train_seconds": prior_s + train_s}
+            self.rl_ckpt.save(step, {"learner": learner.state_dict()}, data=data, config=cfg)
+
+        steps, train_s, curve = timed_loop(
+            self.ctx,
+            learner,
+            stream="rl",
+            start_step=start,
+            max_steps=cfg.schedule.max_steps,
+            budget_s=budget,
+            step_fn=rl_update,
+            on_step=checkpoint,
+        )
+        data = {"step": steps, "train_seconds": prior_s + train_s}
+        self.rl_ckpt.save(
+            steps, {"learner": learner.state_dict()}, data=data, config=cfg, force=True
+        )
+        self.rl_ckpt.wait()
+        after = self.ctx.evaluate()
+        run.update_summary(
+            {
+                "eval_after": after,
+                "steps": steps,
+                cfg.algo: {"steps": steps, "seconds": prior_s + train_s, "curve": curve},
+                "improvement_points": 100 * (after["accuracy"] - before["accuracy"]),
+                "resumed": self.resuming,
+            }
+        )
+        _say(
+            f"held-out accuracy after {steps} {cfg.algo} steps: {100 * after['accuracy']:.1f}% "
+            f"(before: {100 * before['accuracy']:.1f}%)"
+        )
+        self._export()
+        if cfg.control == "sft":
+            self._control(prior_s + train_s)
+        summary = run.update_summary({"wall_seconds": time.perf_counter() - self.started})
+        self._plots()
+        for logger in self.loggers.values():
+            logger.close()
+        return summary
+
+    def _warm_start_or_restore(self) -> dict[str, float]:
+        """Run the warm-start (saving its weights), or restore them when resuming."""
+        cfg, run = self.config, self.run
+        if self.resuming and self.warm_ckpt.latest_step() is not None:
+            learner = sft_learner(self.ctx)
+            got = self.warm_ckpt.restore(0, {"learner": learner.state_dict()})
+            learner.load_state_dict(got.state["learner"])
+            return dict(run.read_summary()["eval_before"])
+        run.update_summary(
+            {
+                "seed": cfg.seed,
+                "env": cfg.env.id,
+                "algo": cfg.algo,
+                "model": cfg.model.path or "builtin-tiny",
+            }
+        )
+        learner = sft_learner(self.ctx)
+        if cfg.warm_start.enabled:
+            result = warm_start(self.ctx, learner)
+            run.update_summary(
+                {
+                    "warm_start": {
+                        "steps": result.steps,
+                        "seconds": result.seconds,
+                        "accuracy": result.accuracy,
+                        "pool_size": len(self.ctx.pool),
+                        "curve": result.history,
+                    }
+                }
+            )
+        self.warm_ckpt.save(0, {"learner": learner.state_dict()}, config=cfg, force=True)
+        self.warm_ckpt.wait()
+        before = self.ctx.evaluate()
+        run.update_summary({"eval_before": before})
+        _say(f"held-out accuracy before {cfg.algo}: {100 * before['accuracy']:.1f}%")
+        return before
+
+    def _control(self, seconds: float) -> dict[str, Any]:
+        """From the warm-start weights, `seconds` of more SFT on the same pool, then evaluate."""
+        learner = sft_learner(self.ctx)
+        got = self.warm_ckpt.restore(0, {"learner": learner.state_dict()})
+        learner.load_state_dict(device_copy(host_copy(got.state["learner"])))
+        self.ctx.sampler.policy_version += 1
+        steps, train_s, curve = timed_loop(
+            self.ctx,
+            learner,
+            stream="control",
+            start_step=0,
+            max_steps=10**9,
+            budget_s=seconds,
+            step_fn=_control_step,
+        )
+        result = self.ctx.evaluate()
+        return self.run.update_summary(
+            {
+                "control": {
+                    "kind": "sft",
+                    "accuracy": result["accuracy"],
+                    "steps": steps,
+                    "seconds": train_s,
+                    "curve": curve,
+                }
+            }
+        )
+
+    def _export(self) -> None:
+        from agentrl.infra.checkpoint import export_hf
+
+        export_hf(self.ctx.model, self.ctx.tokenizer, self.run.path / "model")
+
+    def _plots(self) -> None:
+        from agentrl.infra.metrics import read_metrics
+        from agentrl.infra.plots import plot_metrics
+
+        plot_metrics(self.run.metrics_path, self.run.plots_dir, title=self.run.path.name)
+        warm = self.run.path / "warmstart.jsonl"
+        if warm.is_file():
+            plot_metrics(
+                read_metrics(warm),
+                self.run.plots_dir / "warmstart",
+                title=f"{self.run.path.name} warm-start",
+            )
+        _accuracy_plot(self.run)
+
+
+def _control_step(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float], int]:
+    import numpy as np
+
+    batch_size = ctx.config.warm_start.batch_size
+    idx = np.random.default_rng(10**6 + step).integers(0, len(ctx.pool), batch_size)
+    metrics = learner.train_step([ctx.pool[i] for i in idx])
+    return metrics, int(metrics.get("tokens", 0))
+
+
+def _accuracy_plot(run: RunDir) -> None:
+    """Held-out accuracy over wall time: warm-start, RL and (if run) the SFT control."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = run.read_summary()
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
+    warm = s.get("warm_start", {}).get("curve", [])
+    if warm:
+        ax.plot([x for x, _ in warm], [100 * y for _, y in warm], label="warm-start SFT (step)")
+    rl = s.get(s.get("algo", ""), {}).get("curve", [])
+    offset = warm[-1][0] if warm else 0
+    if rl:
+        ax.plot([offset + x for x, _ in rl], [100 * y for _, y in rl], label=f"{s['algo']} (step)")
+    ctrl = s.get("control", {}).get("curve", [])
+    if ctrl:
+        ax.plot(
+            [offset + x for x, _ in ctrl],
+            [100 * y for _, y in ctrl],
+            label="control: more SFT (step)",
+            linestyle="--",
+        )
+    ax.set_xlabel("step")
+    ax.set_ylabel("held-out accuracy (%)")
+    ax.legend(fontsize=8)
+    ax.set_title(run.path.name)
+    fig.tight_layout()
+    fig.savefig(run.plots_dir / "accuracy.png")
+    plt.close(fig)
+
+
+def _say(text: str) -> None:
+    print(f"agentrl: {text}", file=sys.stderr, flush=True)
+
+
+def train(
+    config: TrainConfig, *, run_dir: str | Path | None = None, resume: str | Path | None = None
+) -> dict[str, Any]:
+    """Run `config` (or resume the run folder `resume`) and return its summary."""
+    if resume is not None:
+        run = RunDir.open(resume)
+        trainer = Trainer(config, run, resuming=True)
+    else:
+        run = RunDir.create(run_dir, env=config.env.id, algo=config.algo, config=config)
+        trainer = Trainer(config, run)
+    _say(f"run folder: {run.path}")
+    run.update_summary({"run_dir": str(run.path)})
+    summary = trainer.fit()
+    (run.path / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
+    return summary

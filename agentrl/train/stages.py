@@ -1,0 +1,246 @@
+"""The stages of a run, each a small function over a `RunContext`.
+
+warm_start: SFT on the small worked-solution pool until held-out accuracy reaches its target
+(or plateaus). rl_stage: rollout -> learner.train_step, with held-out evals and checkpoints.
+control: from the warm-start weights, the RL stage's wall time spent on more pool SFT.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from agentrl.infra.progress import Progress
+from agentrl.sampling.base import SamplingParams
+from agentrl.train.config import TrainConfig
+from agentrl.train.tasks import TaskSplit
+
+
+@dataclass
+class RunContext:
+    """The live objects one run shares between its stages."""
+
+    config: TrainConfig
+    model: Any
+    tokenizer: Any
+    sampler: Any
+    split: TaskSplit
+    log: Callable[[str, int, dict[str, Any]], None]  # (stream, step, metrics)
+    pool: list[Any] = field(default_factory=list)  # warm-start SequenceExamples
+
+    def evaluate(self) -> dict[str, float]:
+        """Greedy held-out accuracy (and mean reward) of the current weights."""
+        from agentrl.rollout import rollout
+
+        started = time.perf_counter()
+        params = SamplingParams(temperature=0.0, max_tokens=self.config.eval.max_tokens)
+        result = rollout(
+            self.split.eval_env,
+            self.sampler,
+            self.tokenizer,
+            params=params,
+            progress=False,
+            max_context=self.config.model.max_context,
+            **self.split.heldout_kwargs(),
+        )
+        trajs = result.trajectories
+        correct = [_is_correct(t) for t in trajs]
+        return {
+            "accuracy": float(np.mean(correct)),
+            "mean_reward": float(np.mean([t.reward for t in trajs])),
+            "n": float(len(trajs)),
+            "mean_tokens": float(np.mean([t.num_policy_tokens for t in trajs])),
+            "seconds": time.perf_counter() - started,
+        }
+
+
+def _is_correct(trajectory: Any) -> bool:
+    correct = trajectory.reward_components.get("correct")
+    return bool(correct if correct is not None else trajectory.reward > 0)
+
+
+def host_copy(tree: Any) -> Any:
+    """A host (NumPy) copy that survives the learner donating the device buffers."""
+    return jax.tree.map(lambda x: np.array(x, copy=True), tree)
+
+
+def device_copy(tree: Any) -> Any:
+    return jax.tree.map(jnp.asarray, tree)
+
+
+# -- warm-start ---------------------------------------------------------------------------------
+def sft_learner(ctx: RunContext) -> Any:
+    from agentrl.trainers.sft import SFTLearner
+
+    return SFTLearner(ctx.config.warm_start.sft, ctx.model, pad_id=ctx.tokenizer.pad_token_id)
+
+
+def pool_batches(pool_size: int, batch_size: int, seed: int) -> Any:
+    """Endless batches of pool indices: shuffled epochs, deterministic under `seed`."""
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(pool_size)
+        for start in range(0, pool_size - batch_size + 1, batch_size):
+            yield order[start : start + batch_size]
+        if pool_size < batch_size:
+            yield rng.integers(0, pool_size, batch_size)
+
+
+@dataclass
+class WarmStartResult:
+    steps: int
+    seconds: float
+    accuracy: float
+    history: list[tuple[int, float]]
+
+
+def warm_start(ctx: RunContext, learner: Any) -> WarmStartResult:
+    """SFT on the pool until held-out accuracy reaches the target or stops improving."""
+    cfg = ctx.config.warm_start
+    batches = pool_batches(len(ctx.pool), cfg.batch_size, ctx.config.seed)
+    started = time.perf_counter()
+    history: list[tuple[int, float]] = []
+    best, since_best, step = -1.0, 0, 0
+    bar = Progress(cfg.max_steps, desc="warm-start", enabled=ctx.config.progress)
+    while step < cfg.max_steps:
+        metrics = learner.train_step([ctx.pool[i] for i in next(batches)])
+        step += 1
+        bar.update(step, metrics, tokens=int(metrics.get("tokens", 0)))
+        if step % cfg.eval_every and step != cfg.max_steps:
+            continue
+        ev = ctx.evaluate()
+        history.append((step, ev["accuracy"]))
+        ctx.log("warmstart", step, {**metrics, "eval/accuracy": ev["accuracy"]})
+        bar.update(step, {"eval/accuracy": ev["accuracy"]})
+        if ev["accuracy"] >= cfg.target_accuracy:
+            break
+        best, since_best = (ev["accuracy"], 0) if ev["accuracy"] > best else (best, since_best + 1)
+        if since_best >= cfg.patience:
+            break
+    bar.close()
+    accuracy = history[-1][1] if history else ctx.evaluate()["accuracy"]
+    return WarmStartResult(step, time.perf_counter() - started, accuracy, history)
+
+
+# -- RL -----------------------------------------------------------------------------------------
+def rl_learner(ctx: RunContext) -> Any:
+    """The learner of ``config.algo``; its reference is the model's current (warm) weights."""
+    from agentrl.trainers.dpo import DPOLearner
+    from agentrl.trainers.grpo import GRPOLearner
+    from agentrl.trainers.ppo import PPOLearner
+
+    cfg, pad = ctx.config, ctx.tokenizer.pad_token_id
+    temperature = cfg.rollout.temperature or 1.0
+    if cfg.algo == "grpo":
+        return GRPOLearner(
+            cfg.grpo.model_copy(update={"temperature": temperature}), ctx.model, pad_id=pad
+        )
+    if cfg.algo == "ppo":
+        return PPOLearner(
+            cfg.ppo.model_copy(update={"temperature": temperature}), ctx.model, pad_id=pad
+        )
+    if cfg.algo == "dpo":
+        return DPOLearner(cfg.dpo, ctx.model, pad_id=pad)
+    return sft_learner(ctx)
+
+
+def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float], int]:
+    """One RL step: fresh prompts, a rollout, one `train_step`. Returns metrics and tokens."""
+    from agentrl.rollout import rollout
+
+    cfg = ctx.config
+    if cfg.algo == "sft":  # plain SFT: more pool epochs (the `--control sft` comparison)
+        batch = [ctx.pool[i] for i in pool_batch(len(ctx.pool), cfg.warm_start.batch_size, step)]
+        metrics = learner.train_step(batch)
+        return metrics, int(metrics.get("tokens", 0))
+    params = SamplingParams(
+        temperature=cfg.rollout.temperature,
+        top_p=cfg.rollout.top_p,
+        max_tokens=cfg.rollout.max_tokens,
+        seed=cfg.seed * 1_000_003 + step,
+    )
+    t0 = time.perf_counter()
+    result = rollout(
+        ctx.split.env,
+        ctx.sampler,
+        ctx.tokenizer,
+        params=params,
+        progress=False,
+        max_context=cfg.model.max_context,
+        **ctx.split.train_kwargs(step, cfg.rollout.prompts_per_step, cfg.rollout.group_size),
+    )
+    rollout_s = time.perf_counter() - t0
+    trajs = result.trajectories
+    t1 = time.perf_counter()
+    if cfg.algo == "dpo":
+        from agentrl.trainers.dpo import online_pairs
+
+        pairs = online_pairs(trajs)
+        metrics = learner.train_step(pairs) if pairs else {"pairs": 0.0}
+    else:
+        metrics = learner.train_step(trajs)
+    ctx.sampler.policy_version += 1
+    tokens = sum(t.num_policy_tokens for t in trajs)
+    rewards = [t.reward for t in trajs]
+    metrics = {
+        **metrics,
+        "reward/mean": float(np.mean(rewards)),
+        "train/accuracy": float(np.mean([_is_correct(t) for t in trajs])),
+        "rollout/seconds": rollout_s,
+        "update/seconds": time.perf_counter() - t1,
+        "rollout/tokens_per_s": tokens / max(rollout_s, 1e-9),
+        "rollout/errors": float(sum(t.termination == "error" for t in trajs)),
+        "rollout/mean_completion_tokens": tokens / max(len(trajs), 1),
+    }
+    return metrics, tokens
+
+
+def pool_batch(pool_size: int, batch_size: int, step: int) -> np.ndarray:
+    return np.random.default_rng(step).integers(0, pool_size, batch_size)
+
+
+def timed_loop(
+    ctx: RunContext,
+    learner: Any,
+    *,
+    stream: str,
+    start_step: int,
+    max_steps: int,
+    budget_s: float | None,
+    step_fn: Callable[[RunContext, Any, int], tuple[dict[str, float], int]],
+    on_step: Callable[[int, float], None] | None = None,
+) -> tuple[int, float, list[tuple[int, float]]]:
+    """Run `step_fn` until `max_steps` or `budget_s` of training time (evals not counted).
+
+    Returns (last step, training seconds, [(step, held-out accuracy)]).
+    """
+    every = ctx.config.eval.every
+    bar = Progress(max_steps, initial=start_step, desc=stream, enabled=ctx.config.progress)
+    train_s, curve, step = 0.0, [], start_step
+    while step < max_steps and (budget_s is None or train_s < budget_s):
+        t0 = time.perf_counter()
+        metrics, tokens = step_fn(ctx, learner, step)
+        step += 1
+        elapsed = time.perf_counter() - t0
+        train_s += elapsed
+        metrics = {
+            **metrics,
+            "time/train_seconds": train_s,
+            "time/tokens_per_s": tokens / max(elapsed, 1e-9),
+        }
+        if step % every == 0:
+            ev = ctx.evaluate()
+            metrics["eval/accuracy"] = ev["accuracy"]
+            curve.append((step, ev["accuracy"]))
+        ctx.log(stream, step, metrics)
+        bar.update(step, metrics, tokens=tokens)
+        if on_step is not None:
+            on_step(step, train_s)
+    bar.close()
+    return step, train_s, curve
