@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import IO, Any
 
 from agentrl.errors import ConfigError, GradingError
@@ -27,11 +28,24 @@ from agentrl.errors import ConfigError, GradingError
 class _WorkerDied(Exception):
     """The worker process exited (crashed, or was killed from outside)."""
 
+    def __init__(self, message: str, *, starting: bool = False) -> None:
+        super().__init__(message)
+        self.starting = starting
+
+
+# The worker imports agentrl from wherever this process did, installed or not.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
 
 class _Worker:
+    command: tuple[str, ...] = (sys.executable, "-m", "agentrl.grading._worker")
+
     def __init__(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "agentrl.grading._worker"],
+            list(self.command),
+            env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -50,7 +64,10 @@ class _Worker:
     def wait_ready(self, timeout: float) -> None:
         if self.ready:
             return
-        line = self._readline(time.monotonic() + timeout)
+        try:
+            line = self._readline(time.monotonic() + timeout)
+        except _WorkerDied as e:
+            raise _WorkerDied(str(e), starting=True) from e
         if line is None or not line.get("ready"):
             self.kill()
             raise GradingError(f"grader worker did not start within {timeout:g}s")
@@ -118,11 +135,13 @@ class WorkerPool:
         for _ in range(size):
             self._idle.put(None)
         self.restarts = 0
+        self._owner_pid = os.getpid()  # only the process that started the workers kills them
 
     def run(self, pred: str, gold: str, timeout: float) -> dict[str, Any]:
         """Compare with sympy in a worker: ``{"verdict", "reason"}``; verdict "timeout" when the
         worker had to be killed."""
         worker = self._idle.get()
+        died: _WorkerDied | None = None
         try:
             for _attempt in range(2):  # a worker found dead is replaced once
                 if worker is None or not worker.alive():
@@ -130,9 +149,9 @@ class WorkerPool:
                 try:
                     worker.wait_ready(self.startup_timeout)
                     reply = worker.request({"pred": pred, "gold": gold}, timeout)
-                except _WorkerDied:
+                except _WorkerDied as e:
                     worker.kill()
-                    worker = None
+                    worker, died = None, e
                     continue
                 if reply is None:
                     worker.kill()
@@ -140,6 +159,11 @@ class WorkerPool:
                     self.restarts += 1
                     return {"verdict": "timeout", "reason": f"sympy took over {timeout:g}s; killed"}
                 return reply
+            if died is not None and died.starting:
+                raise GradingError(
+                    f"grader workers keep exiting during start-up ({died}); run "
+                    f"`{sys.executable} -m agentrl.grading._worker` to see why"
+                )
             return {"verdict": "timeout", "reason": "the grader worker crashed on this input"}
         except GradingError:
             worker = None
@@ -171,7 +195,7 @@ class WorkerPool:
         """Kill every idle worker; the pool restarts them if used again."""
         workers = self._drain()
         for w in workers:
-            if w is not None:
+            if w is not None and os.getpid() == self._owner_pid:
                 w.kill()
             self._idle.put(None)
 
@@ -183,15 +207,20 @@ class WorkerPool:
 
 
 _default: WorkerPool | None = None
+_default_pid = 0
 _default_lock = threading.Lock()
 
 
 def default_pool() -> WorkerPool:
-    """The process-wide pool (size from ``AGENTRL_GRADER_WORKERS``, default 2)."""
-    global _default
+    """The process-wide pool (size from ``AGENTRL_GRADER_WORKERS``, default 2). A forked child
+    gets a pool of its own instead of sharing its parent's worker pipes."""
+    global _default, _default_pid
     with _default_lock:
-        if _default is None:
-            size = int(os.environ.get("AGENTRL_GRADER_WORKERS", "2"))
-            _default = WorkerPool(size)
+        if _default is None or _default_pid != os.getpid():
+            _default_pid = os.getpid()
+            raw = os.environ.get("AGENTRL_GRADER_WORKERS", "2")
+            if not raw.strip().isdigit():
+                raise ConfigError(f"got AGENTRL_GRADER_WORKERS={raw!r}, need an int >= 1")
+            _default = WorkerPool(int(raw))
             atexit.register(_default.close)
         return _default

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -102,3 +103,13 @@ def test_warm_starts_every_worker_and_close_stops_them(pool):
     assert pool.pids() == []
     pool.warm()
     assert len(pool.pids()) == 2
+
+
+def test_workers_that_cannot_start_raise_a_clear_error(monkeypatch):
+    from agentrl.grading import pool as pool_module
+
+    monkeypatch.setattr(pool_module._Worker, "command", (sys.executable, "-c", "exit(3)"))
+    broken = WorkerPool(1)
+    with pytest.raises(GradingError, match="start-up"):
+        grade(r"\boxed{x+y}", "y+x", pool=broken)
+    broken.close()
