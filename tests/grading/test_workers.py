@@ -22,6 +22,7 @@ TOWER = r"10^{10^{10^{10}}}"
 @pytest.fixture(scope="module")
 def pool():
     pool = WorkerPool(2)
+    pool.warm()  # start-up time is not part of what these tests bound
     yield pool
     pool.close()
 
