@@ -271,7 +271,14 @@ def _describe_error(cls: type[BaseModel], err: Mapping[str, Any]) -> str:
         listing = f" (known: {', '.join(known)})" if known else ""
         return f"unknown key `{key}`{listing}.{hint}"
     value = err.get("input")
-    return f"got {key}={value!r}, {_lowercase_first(err['msg'])}"
+    msg = err["msg"]
+    if err["type"] == "value_error" and "error" in err.get("ctx", {}):
+        msg = str(err["ctx"]["error"])  # our own validators' words, without pydantic's prefix
+        if isinstance(value, Mapping):  # a whole-model check: its message names the fields
+            return msg if not loc else f"in `{key}`: {msg}"
+        sep = ", " if msg.startswith("need") else ": "
+        return f"got {key}={value!r}{sep}{msg}"
+    return f"got {key}={value!r}, {_lowercase_first(msg)}"
 
 
 def _model_at(cls: type[BaseModel], loc: list[str]) -> type[BaseModel] | None:

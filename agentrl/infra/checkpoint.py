@@ -29,6 +29,7 @@ import orbax.checkpoint as ocp
 from pydantic import BaseModel
 
 from agentrl.errors import CheckpointError, ModelError
+from agentrl.infra.configs import CheckpointConfig
 
 __all__ = ["Checkpointer", "Restored", "abstract_like", "export_hf"]
 
@@ -99,6 +100,11 @@ class Checkpointer:
         self._manager = ocp.CheckpointManager(
             self.directory, options=options, item_handlers=handlers
         )
+
+    @classmethod
+    def from_config(cls, directory: str | Path, config: CheckpointConfig) -> Checkpointer:
+        """A checkpointer set up by a run's `CheckpointConfig`."""
+        return cls(directory, keep=config.keep, every=config.every, async_save=config.async_save)
 
     # -- saving ------------------------------------------------------------------------------
 

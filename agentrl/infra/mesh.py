@@ -11,17 +11,15 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
-from pydantic import Field, model_validator
 
-from agentrl.config import Config
 from agentrl.errors import ConfigError
+from agentrl.infra.configs import MeshConfig
 
 __all__ = [
     "AXES",
@@ -36,56 +34,6 @@ __all__ = [
 
 AXES = ("data", "fsdp", "tp")
 BATCH_AXES = ("data", "fsdp")  # the mesh axes a batch's leading dimension is split over
-
-
-class MeshConfig(Config):
-    """Mesh axis sizes; exactly one may be -1, meaning "all remaining devices"."""
-
-    data: int = Field(
-        default=-1, description="Data-parallel replicas (-1: fill the remaining devices)."
-    )
-    fsdp: int = Field(
-        default=1, description="Fully-sharded data parallel: splits batch and parameters."
-    )
-    tp: int = Field(
-        default=1, description="Tensor parallel: splits each matmul's hidden dimension."
-    )
-
-    @model_validator(mode="after")
-    def _check_sizes(self) -> MeshConfig:
-        sizes = {"data": self.data, "fsdp": self.fsdp, "tp": self.tp}
-        for name, size in sizes.items():
-            if size == 0 or size < -1:
-                raise ValueError(f"got mesh.{name}={size}, need >= 1 or -1 (fill)")
-        if list(sizes.values()).count(-1) > 1:
-            raise ValueError(f"got mesh sizes {sizes}, need at most one -1")
-        return self
-
-    def resolve(self, num_devices: int) -> tuple[int, int, int]:
-        """The concrete (data, fsdp, tp) sizes for `num_devices` devices.
-
-        Raises:
-            ConfigError: The sizes do not multiply to `num_devices`.
-        """
-        sizes = [self.data, self.fsdp, self.tp]
-        fixed = math.prod(s for s in sizes if s != -1)
-        if -1 in sizes:
-            if num_devices % fixed:
-                raise ConfigError(
-                    f"got mesh {self._show()}: the fixed axes ({fixed} devices) do not divide "
-                    f"the {num_devices} available devices"
-                )
-            sizes[sizes.index(-1)] = num_devices // fixed
-        elif fixed != num_devices:
-            raise ConfigError(
-                f"got mesh {self._show()} = {fixed} devices, but {num_devices} are available; "
-                "set one axis to -1 to fill"
-            )
-        data, fsdp, tp = sizes
-        return data, fsdp, tp
-
-    def _show(self) -> str:
-        return f"data={self.data} x fsdp={self.fsdp} x tp={self.tp}"
 
 
 def make_mesh(config: MeshConfig | None = None, devices: Sequence[Any] | None = None) -> Mesh:

@@ -29,6 +29,7 @@ from agentrl.errors import ConfigError
 
 if TYPE_CHECKING:
     from agentrl.infra.checkpoint import Checkpointer
+    from agentrl.infra.configs import CheckpointConfig
     from agentrl.infra.metrics import MetricsLogger
 
 __all__ = ["RunDir", "default_run_name"]
@@ -146,11 +147,18 @@ class RunDir:
         tb_dir = self.tb_dir if tensorboard else None
         return MetricsLogger(self.metrics_path, tb_dir=tb_dir, resume_step=resume_step)
 
-    def checkpointer(self, *, keep: int = 3, every: int = 100) -> Checkpointer:
-        """A `Checkpointer` on ``checkpoints/`` (imports jax and Orbax)."""
-        from agentrl.infra.checkpoint import Checkpointer
+    def checkpointer(self, config: CheckpointConfig | None = None, **kwargs: Any) -> Checkpointer:
+        """A `Checkpointer` on ``checkpoints/`` (imports jax and Orbax).
 
-        return Checkpointer(self.checkpoints_dir, keep=keep, every=every)
+        Args:
+            config: The run's `CheckpointConfig` (default: its defaults).
+            **kwargs: Overrides of its fields (``keep=2, every=3``).
+        """
+        from agentrl.infra.checkpoint import Checkpointer
+        from agentrl.infra.configs import CheckpointConfig
+
+        config = (config or CheckpointConfig()).model_copy(update=kwargs)
+        return Checkpointer.from_config(self.checkpoints_dir, config)
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"

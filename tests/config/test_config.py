@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import Literal
 
+import pydantic
 import pytest
 from pydantic import Field
 
@@ -181,3 +182,33 @@ def test_command_line_helpers(tmp_path):
     cfg = config_from_args(RunConfig, args, base={"seed": 1}, extra_overrides=["name=flag"])
     assert (cfg.seed, cfg.optim.lr, cfg.name) == (5, 0.5, "cli")
     assert config_from_args(RunConfig, parser.parse_args([])) == RunConfig()
+
+
+class Checked(Config):
+    low: int = 0
+    high: int = 1
+    width: int = 1
+
+    @pydantic.field_validator("width")
+    @classmethod
+    def _width(cls, v: int) -> int:
+        if v > 3:
+            raise ValueError("need <= 3")
+        return v
+
+    @pydantic.model_validator(mode="after")
+    def _order(self) -> Checked:
+        if self.low > self.high:
+            raise ValueError(f"got low={self.low} > high={self.high}, need low <= high")
+        return self
+
+
+class Outer(Config):
+    checked: Checked = Checked()
+
+
+def test_own_validators_keep_their_words():
+    with pytest.raises(ConfigError, match=r"got checked\.width=5, need <= 3$"):
+        load_config(Outer, None, ["checked.width=5"])
+    with pytest.raises(ConfigError, match=r"in `checked`: got low=4 > high=1, need low <= high$"):
+        load_config(Outer, None, ["checked.low=4"])
