@@ -3,6 +3,9 @@
     python benchmarks/grader.py                 # the full run (about a minute on 2 cores)
     python benchmarks/grader.py --n 300         # quicker
 
+`symbolic_only` repeats the measurement on the part of the mix that needs sympy, where the
+number of workers matters; the rest is decided in the calling process.
+
 The mix is built procedurally to look like graded rollouts of a math policy: mostly integers,
 then fractions and decimals written in other forms, symbolic answers that need sympy, tuples,
 intervals and sets, wrong answers, and responses with no answer at all. Responses are graded by
@@ -172,6 +175,9 @@ def main() -> None:
         "mix": dict(Counter(kind for kind, _, _ in mix)),
         "throughput": [throughput(items, w, args.timeout) for w in (1, 2)],
     }
+    # The share that needs sympy is where worker processes matter.
+    symbolic = [(r, g) for kind, r, g in mix if kind == "symbolic"]
+    report["symbolic_only"] = [throughput(symbolic, w, args.timeout) for w in (1, 2)]
     if MATH500.exists():
         golds = [str(r["answer"]) for r in json.loads(MATH500.read_text())]
         report["math500_gold_vs_boxed_gold"] = throughput(
