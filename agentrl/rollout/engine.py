@@ -395,7 +395,7 @@ class _Runner:
     def _finish(self, episode: Episode) -> Trajectory:
         if episode.env is not None and not episode.env_broken:
             self.idle_envs.append(episode.env)
-        trajectory = episode.to_trajectory()
+        trajectory = episode.to_trajectory(self.max_context)
         if self.on_trajectory is not None:
             self.on_trajectory(trajectory)
         return trajectory

@@ -103,8 +103,17 @@ class Episode:
 
     # --- the result -------------------------------------------------------------------------
 
-    def to_trajectory(self) -> Trajectory:
+    def to_trajectory(self, max_len: int | None = None) -> Trajectory:
+        """The episode as a `Trajectory`, cut to `max_len` tokens if longer.
+
+        Only env/tool/prompt tokens can lie past `max_len` (completions are budgeted to fit),
+        so the cut never drops a sampled token; ``info["cut_tokens"]`` says how many went.
+        """
         session = self.session
+        token_ids = list(session.token_ids) if session is not None else []
+        loss_mask = [int(m) for m in session.loss_mask] if session is not None else []
+        logprobs = [float(x) for x in session.logprobs] if session is not None else []
+        spans = list(session.spans) if session is not None else []
         info: dict[str, Any] = {
             "turns": len(self.finish_reasons),
             "finish_reasons": self.finish_reasons,
@@ -114,16 +123,28 @@ class Episode:
             info["answer"] = self.task["answer"]
         if self.logprobs_missing:
             info["logprobs_missing"] = True
+        if max_len is not None and len(token_ids) > max_len:
+            info["cut_tokens"] = len(token_ids) - max_len
+            token_ids, loss_mask, logprobs = (
+                token_ids[:max_len],
+                loss_mask[:max_len],
+                logprobs[:max_len],
+            )
+            spans = [
+                s.model_copy(update={"end": min(s.end, max_len)})
+                for s in spans
+                if s.start < max_len
+            ]
         return Trajectory(
             env_id=self.env_id,
             seed=self.plan.seed,
             task_id=None if self.task.get("id") is None else str(self.task["id"]),
             group_id=self.plan.group_id,
             policy_version=self.policy_version or 0,
-            token_ids=list(session.token_ids) if session is not None else [],
-            loss_mask=[int(m) for m in session.loss_mask] if session is not None else [],
-            logprobs=[float(x) for x in session.logprobs] if session is not None else [],
-            spans=list(session.spans) if session is not None else [],
+            token_ids=token_ids,
+            loss_mask=loss_mask,
+            logprobs=logprobs,
+            spans=spans,
             step_rewards=list(self.step_rewards),
             reward=math.fsum(self.step_rewards),
             reward_components=dict(self.components),

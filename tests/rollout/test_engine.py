@@ -219,3 +219,20 @@ def test_bad_arguments_name_the_value(tok):
         plan_episodes(num_episodes=2, tasks=[0])
     with pytest.raises(ConfigError, match="max_concurrency=0"):
         rollout(CountEnv(), sampler, tok, num_episodes=2, max_concurrency=0, progress=False)
+
+
+def test_env_messages_past_the_context_are_cut_from_the_trajectory(tok):
+    class Verbose(CountEnv):
+        def step(self, action):
+            return [{"role": "user", "content": "blah " * 40}], 0.0, False, False, {}
+
+    sampler = ScriptedSampler(tok, ["hm"])
+    prompt_len = len(tok.encode_chat([{"role": "user", "content": "Task 0: say done."}]))
+    limit = prompt_len + 50
+    result = rollout(Verbose(), sampler, tok, tasks=[0], max_context=limit, progress=False)
+    [traj] = result.trajectories
+    traj.validate_invariants()
+    assert traj.termination == "context_limit"
+    assert len(traj.token_ids) == limit and traj.info["cut_tokens"] > 0
+    assert traj.num_policy_tokens == 3  # "hm" + EOS, untouched by the cut
+    assert [s.role for s in traj.spans] == ["prompt", "policy", "env"]
