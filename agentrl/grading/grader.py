@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from agentrl.errors import GradingError
+from agentrl.errors import ConfigError, GradingError
 from agentrl.grading.extract import extract_answer, extract_boxed
 from agentrl.grading.normalize import normalize
 from agentrl.grading.numbers import REL_TOL, parse_number
@@ -71,10 +71,13 @@ def grade(
 
     Raises:
         GradingError: the gold answer is missing or empty.
+        ConfigError: `timeout` is not a positive number.
 
     >>> grade(r"so the answer is \\boxed{\\dfrac{1}{2}}", "0.5").verdict
     'correct'
     """
+    if not (isinstance(timeout, int | float) and timeout > 0):
+        raise ConfigError(f"got timeout={timeout!r}, need a number of seconds > 0")
     golds = _gold_list(gold)
     gold_text = " | ".join(golds)
     raw = extract_answer(response) if isinstance(response, str) else None

@@ -157,7 +157,10 @@ class WorkerPool:
                     worker.kill()
                     worker = _Worker()  # warms up while the caller goes on
                     self.restarts += 1
-                    return {"verdict": "timeout", "reason": f"sympy took over {timeout:g}s; killed"}
+                    return {
+                        "verdict": "timeout",
+                        "reason": f"sympy took over {timeout:.3g}s; killed",
+                    }
                 return reply
             if died is not None and died.starting:
                 raise GradingError(

@@ -74,9 +74,11 @@ def test_gold_must_not_be_empty():
         grade(r"\boxed{1}", None)  # type: ignore[arg-type]
 
 
-def test_pool_size_is_validated():
+def test_pool_size_and_timeout_are_validated():
     with pytest.raises(ConfigError, match="size=0"):
         WorkerPool(0)
+    with pytest.raises(ConfigError, match="timeout=0"):
+        grade(r"\boxed{1}", "1", timeout=0)
 
 
 def test_grade_is_frozen_and_explains_itself():
