@@ -52,6 +52,7 @@ def sft_dataset(
     packed: bool = False,
     too_long: TooLong = "truncate",
     num_threads: int = 2,
+    shard: tuple[int, int] = (0, 1),
 ) -> grain.IterDataset:
     """Batches of supervised examples: token ids plus a loss mask.
 
@@ -73,13 +74,16 @@ def sft_dataset(
         too_long: What to do with a sequence longer than ``max(buckets)``: keep its first
             tokens ("truncate") or raise `ConfigError` ("error").
         num_threads: Grain read threads.
+        shard: (index, count): read only every count-th record starting at index; under
+            multi-process JAX pass ``(jax.process_index(), jax.process_count())`` so each
+            process loads its own part of the global batch.
 
     Returns:
         An `IterDataset` of batches with int32 ``tokens``, ``positions``, ``loss_mask`` and
         bool ``attention_mask``, all [B, T] (packed adds int32 ``segment_ids``).
     """
     buckets = _check_common(batch_size, buckets)
-    ds = _source(examples, map_fn, seed, shuffle, num_epochs)
+    ds = _source(examples, map_fn, seed, shuffle, num_epochs, shard)
     ds = ds.map(functools.partial(_sft_record, max_len=buckets[-1], too_long=too_long))
     if not packed:
         pad = functools.partial(_pad_sft_batch, buckets=buckets, pad_id=pad_id)
@@ -109,6 +113,7 @@ def dpo_dataset(
     drop_remainder: bool = True,
     too_long: TooLong = "truncate",
     num_threads: int = 2,
+    shard: tuple[int, int] = (0, 1),
 ) -> grain.IterDataset:
     """Batches of preference pairs, chosen and rejected padded to one shared bucket length.
 
@@ -123,7 +128,7 @@ def dpo_dataset(
         ``{p}_attention_mask``, all [B, T] with the same T.
     """
     buckets = _check_common(batch_size, buckets)
-    ds = _source(pairs, map_fn, seed, shuffle, num_epochs)
+    ds = _source(pairs, map_fn, seed, shuffle, num_epochs, shard)
     ds = ds.map(functools.partial(_dpo_record, max_len=buckets[-1], too_long=too_long))
     pad = functools.partial(_pad_dpo_batch, buckets=buckets, pad_id=pad_id)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder, batch_fn=pad)
@@ -138,6 +143,7 @@ def prompt_dataset(
     shuffle: bool = True,
     num_epochs: int | None = None,
     drop_remainder: bool = True,
+    shard: tuple[int, int] = (0, 1),
 ) -> grain.IterDataset:
     """Batches (Python lists) of RL task records, e.g. env task indices or task dicts.
 
@@ -145,7 +151,7 @@ def prompt_dataset(
     ranges lazily, without materializing them.
     """
     _check_common(batch_size, (1,))
-    ds = _source(tasks, None, seed, shuffle, num_epochs)
+    ds = _source(tasks, None, seed, shuffle, num_epochs, shard)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder, batch_fn=list)
     return ds.to_iter_dataset(_read_options(1))
 
@@ -181,12 +187,20 @@ def _source(
     seed: int,
     shuffle: bool,
     num_epochs: int | None,
+    shard: tuple[int, int],
 ) -> grain.MapDataset:
     if len(records) == 0:
         raise ConfigError("got an empty dataset, need at least one record")
+    index, count = shard
+    if count < 1 or not 0 <= index < count:
+        raise ConfigError(f"got shard={shard}, need (index, count) with 0 <= index < count")
+    if len(records) < count:
+        raise ConfigError(f"got {len(records)} records for {count} shards, need at least one each")
     if num_epochs is not None and num_epochs < 1:
         raise ConfigError(f"got num_epochs={num_epochs}, need >= 1 (or None for endless)")
     ds = grain.MapDataset.source(records)
+    if count > 1:
+        ds = ds[index::count]
     if map_fn is not None:
         ds = ds.map(map_fn)
     if shuffle:

@@ -178,3 +178,14 @@ def test_bad_records():
         next(iter(sft_dataset([{"input_ids": [1]}], batch_size=1, seed=0)))
     with pytest.raises(ConfigError, match="got sequence length 9, need <= the largest bucket 8"):
         pad_to_bucket(9, (4, 8))
+
+
+def test_shards_split_the_records():
+    tasks = list(range(10))
+    seen = []
+    for index in range(2):
+        ds = prompt_dataset(tasks, batch_size=5, seed=0, num_epochs=1, shard=(index, 2))
+        seen.append(sorted(t for batch in ds for t in batch))
+    assert seen == [[0, 2, 4, 6, 8], [1, 3, 5, 7, 9]]
+    with pytest.raises(ConfigError, match=r"shard=\(2, 2\)"):
+        prompt_dataset(tasks, batch_size=1, seed=0, shard=(2, 2))
