@@ -18,7 +18,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,6 +159,14 @@ class RunDir:
 
         config = (config or CheckpointConfig()).model_copy(update=kwargs)
         return Checkpointer.from_config(self.checkpoints_dir, config)
+
+    def write_plots(self, groups: Mapping[str, Sequence[str]] | None = None) -> list[Path]:
+        """Plot ``metrics.jsonl`` into ``plots/`` (see `agentrl.infra.plots.plot_metrics`)."""
+        from agentrl.infra.plots import plot_metrics
+
+        if not self.metrics_path.exists():
+            return []
+        return plot_metrics(self.metrics_path, self.plots_dir, groups, title=self.path.name)
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"

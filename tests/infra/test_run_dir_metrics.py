@@ -123,3 +123,14 @@ def _tf_records(data: bytes):
         n = int.from_bytes(data[i : i + 8], "little")
         yield data[i + 12 : i + 12 + n]
         i += 12 + n + 4
+
+
+def test_write_plots_from_the_run_metrics(tmp_path):
+    run = RunDir.create(tmp_path / "r")
+    assert run.write_plots() == []  # nothing logged yet
+    with run.metrics_logger(tensorboard=False) as log:
+        for step in range(1, 4):
+            log.log(step, {"reward": step / 3, "loss": 1.0 / step})
+    names = sorted(p.name for p in run.write_plots())
+    assert names == ["loss.png", "reward.png", "reward_curve.png"]
+    assert all((run.plots_dir / n).read_bytes()[:4] == b"\x89PNG" for n in names)
