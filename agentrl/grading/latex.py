@@ -35,6 +35,14 @@ _FUNCTIONS: dict[str, Any] = {
     "exp": sympy.exp,
     "det": lambda x: x,
 }
+_INVERSES: dict[str, Any] = {
+    "sin": sympy.asin,
+    "cos": sympy.acos,
+    "tan": sympy.atan,
+    "cot": sympy.acot,
+    "sec": sympy.asec,
+    "csc": sympy.acsc,
+}
 _GREEK = set(
     [
         "alpha",
@@ -279,5 +287,7 @@ class _Parser:
             argument = self.power()
             while self.peek() is not None and (self.peek() or " ")[0].isalnum():
                 argument = argument * self.power()
+        if exponent == -1 and name in _INVERSES:
+            return _INVERSES[name](argument)  # `\\sin^{-1} x` is arcsin, not 1/sin
         value = _FUNCTIONS[name](argument) if base is None else sympy.log(argument, base)
         return value if exponent is None else value**exponent

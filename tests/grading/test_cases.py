@@ -152,6 +152,8 @@ CASES: list[tuple[str, object, str, str]] = [
     (B(r"\frac{x}{2}"), "0.5x", C, "decimal coefficient vs fraction"),
     (B("e^{i\\pi}"), "-1", C, "e and i are the constants"),
     (B(r"\ln(e^2)"), "2", C, "natural log"),
+    (B(r"\tan^{-1}(1)"), r"\frac{\pi}{4}", C, "`^{-1}` on a trig function is its inverse"),
+    (B(r"\sin^2 x"), r"(\sin x)^2", C, "`^2` on a trig function squares it"),
     (B(r"\log_2 8"), "3", C, "log with a base"),
     (B(r"\binom{5}{2}"), "10", C, "binomial coefficient"),
     (B("|-3|"), "3", C, "absolute value bars"),
