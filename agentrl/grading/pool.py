@@ -168,7 +168,11 @@ class WorkerPool:
                     f"`{sys.executable} -m agentrl.grading._worker` to see why"
                 )
             return {"verdict": "timeout", "reason": "the grader worker crashed on this input"}
-        except GradingError:
+        except BaseException:
+            # Interrupted mid-request (or failed to start): a worker that may still owe a
+            # reply must not serve the next caller, who would read that stale reply.
+            if worker is not None:
+                worker.kill()
             worker = None
             raise
         finally:
