@@ -88,7 +88,10 @@ class Checkpointer:
         self.directory = Path(directory).absolute()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.keep, self.every = keep, every
-        _set_aside_incomplete(self.directory)
+        if jax.process_index() == 0:
+            _set_aside_incomplete(self.directory)
+        if jax.process_count() > 1:  # nobody lists steps before process 0 has tidied up
+            ocp.multihost.sync_global_processes("agentrl_checkpointer_init")
         options = ocp.CheckpointManagerOptions(
             max_to_keep=keep, create=True, enable_async_checkpointing=async_save
         )

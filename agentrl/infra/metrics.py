@@ -57,11 +57,14 @@ class MetricsLogger:
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        resumed_at = 0.0
         if resume_step is not None:
-            _truncate_after(self.path, resume_step)
+            resumed_at = _truncate_after(self.path, resume_step)
         self._file = self.path.open("a", encoding="utf-8")
         self._flush_secs = flush_secs
-        self._last_flush = self._start = time.monotonic()
+        # "time" continues from the last kept line: run time, not counting the downtime.
+        self._last_flush = time.monotonic()
+        self._start = self._last_flush - resumed_at
         self._tb: Any = None
         if tb_dir is not None:
             purge = resume_step + 1 if resume_step is not None else None
@@ -189,15 +192,21 @@ def _parse_line(line: str) -> dict[str, float] | None:
     return out
 
 
-def _truncate_after(path: Path, step: int) -> None:
-    """Rewrite `path` keeping only well-formed lines with ``step <= step`` (atomically)."""
+def _truncate_after(path: Path, step: int) -> float:
+    """Rewrite `path` keeping only well-formed lines with ``step <= step`` (atomically).
+
+    Returns:
+        The "time" of the last kept line (0.0 when none is kept).
+    """
     if not path.exists():
-        return
-    kept = [
-        line
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if (record := _parse_line(line)) is not None and record["step"] <= step
-    ]
+        return 0.0
+    kept, last_time = [], 0.0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = _parse_line(line)
+        if record is not None and record["step"] <= step:
+            kept.append(line)
+            last_time = max(last_time, float(record.get("time", 0.0)))
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
     os.replace(tmp, path)
+    return last_time

@@ -134,3 +134,13 @@ def test_write_plots_from_the_run_metrics(tmp_path):
     names = sorted(p.name for p in run.write_plots())
     assert names == ["loss.png", "reward.png", "reward_curve.png"]
     assert all((run.plots_dir / n).read_bytes()[:4] == b"\x89PNG" for n in names)
+
+
+def test_resumed_time_continues_the_run_time(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_text("".join(f'{{"step": {s}, "time": {50.0 * s}, "x": 1}}\n' for s in (1, 2, 3)))
+    with MetricsLogger(path, resume_step=2) as log:
+        log.log(3, {"x": 2.0})
+    last = read_metrics(path)[-1]
+    assert last["step"] == 3 and last["x"] == 2.0
+    assert 100.0 <= last["time"] < 140.0  # continues from step 2's 100 s, not from 0
