@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -116,3 +117,12 @@ def test_workers_that_cannot_start_raise_a_clear_error(monkeypatch):
     with pytest.raises(GradingError, match="start-up"):
         grade(r"\boxed{x+y}", "y+x", pool=broken)
     broken.close()
+
+
+def test_grading_and_rewards_import_neither_jax_nor_sympy():
+    code = (
+        "import sys, agentrl.grading, agentrl.rewards, agentrl.cli.grade\n"
+        "loaded = [m for m in ('jax', 'sympy', 'torch') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
