@@ -15,6 +15,9 @@ _ANSWER_IS_RE = re.compile(
     r"(?:final\s+answer|answer)\s*(?:is|:|=)\s*:?\s*(?P<ans>[^\n]+)", re.IGNORECASE
 )
 _HASHES_RE = re.compile(r"####\s*(?P<ans>[^\n]+)")
+_CALCULATOR_RE = re.compile(r"<<[^<>\n]*>>")
+_FILLER_RE = re.compile(r"^(?:therefore|thus|then|so|simply|just|exactly|equal to|:)\s*", re.I)
+_LAST_NUMBER_RE = re.compile(r"=\s*(-?\$?\d[\d,]*(?:\.\d+)?)\s*[A-Za-z ]*\.?$")
 # A number as people write it: sign, thousands separators, decimals, a simple fraction.
 _NUMBER_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 
@@ -70,7 +73,8 @@ def extract_answer(text: str) -> str | None:
     boxed = extract_boxed(text)
     if boxed is not None:
         return boxed
-    for pattern in (_ANSWER_IS_RE, _HASHES_RE):
+    text = _CALCULATOR_RE.sub("", text)  # GSM8K's `<<48+24=72>>` annotations
+    for pattern in (_HASHES_RE, _ANSWER_IS_RE):
         matches = list(pattern.finditer(text))
         if matches:
             answer = _strip_sentence(matches[-1].group("ans"))
@@ -88,4 +92,9 @@ def _strip_sentence(answer: str) -> str:
         return math.group(1).strip()
     # "42 because ..." / "42, since ...": keep the first clause.
     answer = re.split(r"\s+(?:because|since|as|which|so)\s", answer, maxsplit=1)[0]
+    while (filler := _FILLER_RE.match(answer)) and filler.end() > 0:
+        answer = answer[filler.end() :]  # "the answer is therefore 3"
+    # "the answer is 15 gallons * 8 pints = 120 pints": the result of the arithmetic.
+    if (result := _LAST_NUMBER_RE.search(answer)) is not None:
+        answer = result.group(1)
     return answer.strip()

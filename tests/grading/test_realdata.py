@@ -42,3 +42,15 @@ def test_gold_answers_grade_themselves_correct(shared_data):
     assert graded > 17_000
     # Four training records carry no answer at all; the grader refuses them with a clear error.
     assert len(missing) <= 4
+
+
+def test_gsm8k_reference_solutions_grade_correct(shared_data):
+    """Whole GSM8K solutions, `<<a*b=c>>` annotations and all, as if a model wrote them."""
+    lines = (shared_data / "gsm8k" / "test.jsonl").read_text().splitlines()
+    failures = []
+    for i, line in enumerate(lines):
+        solution = json.loads(line)["answer"]
+        result = grade(solution, solution.split("####")[-1].strip())
+        if result.verdict != "correct":
+            failures.append((i, result))
+    assert failures == [] and len(lines) > 1000
