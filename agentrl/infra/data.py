@@ -58,8 +58,9 @@ def sft_dataset(
 
     Args:
         examples: Records ``{"input_ids": [...], "loss_mask": [...]}`` (equal lengths; the
-            mask is 1 on tokens the model learns to produce), or anything `map_fn` turns into
-            one (tokenization then happens lazily, inside the pipeline).
+            mask is 1 on tokens the model learns to produce; ``token_ids`` and objects with
+            those attributes, like ``SequenceExample``, work too), or anything `map_fn` turns
+            into one (tokenization then happens lazily, inside the pipeline).
         batch_size: Sequences (padded) or packed rows (packed) per batch.
         seed: Shuffle seed; the same seed gives the same batches.
         buckets: Allowed padded lengths, ascending; the largest is the maximum length.
@@ -119,12 +120,15 @@ def dpo_dataset(
 
     Args:
         pairs: Records ``{"prompt_ids": [...], "chosen_ids": [...], "rejected_ids": [...]}``
-            (the two responses exclude the prompt), or anything `map_fn` turns into one.
-        Others: as in `sft_dataset`. Truncation cuts the responses' ends, never the prompt.
+            (the responses exclude the prompt; the loss mask covers the responses), or records
+            ``{"chosen": seq, "rejected": seq}`` / objects like ``PreferencePair`` whose sides
+            are full sequences with their own loss masks (as in `sft_dataset`), or anything
+            `map_fn` turns into one.
+        Others: as in `sft_dataset`. Truncation cuts a sequence's end.
 
     Returns:
         An `IterDataset` of batches with, for ``p`` in ``chosen``/``rejected``: int32
-        ``{p}_tokens``, ``{p}_positions``, ``{p}_loss_mask`` (1 on response tokens) and bool
+        ``{p}_tokens``, ``{p}_positions``, ``{p}_loss_mask`` and bool
         ``{p}_attention_mask``, all [B, T] with the same T.
     """
     buckets = _check_common(batch_size, buckets)
@@ -213,10 +217,32 @@ def _read_options(num_threads: int) -> grain.ReadOptions:
     return grain.ReadOptions(num_threads=max(1, num_threads), prefetch_buffer_size=16)
 
 
-def _ids(record: Mapping[str, Any], key: str, what: str) -> np.ndarray:
-    if key not in record:
-        raise ConfigError(f"{what} record has no {key!r} (keys: {sorted(record)})")
-    return np.asarray(record[key], dtype=np.int32).reshape(-1)
+def _field(record: Any, names: Sequence[str], what: str) -> Any:
+    """The first of `names` present in `record`, read as a mapping key or an attribute."""
+    for name in names:
+        if isinstance(record, Mapping):
+            if name in record:
+                return record[name]
+        elif hasattr(record, name):
+            return getattr(record, name)
+    have = sorted(record) if isinstance(record, Mapping) else type(record).__name__
+    raise ConfigError(f"{what} record has no {' or '.join(map(repr, names))} (got {have})")
+
+
+def _ids(record: Any, names: Sequence[str], what: str) -> np.ndarray:
+    return np.asarray(_field(record, names, what), dtype=np.int32).reshape(-1)
+
+
+def _sequence(record: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """(token ids, loss mask) of a full sequence: a mapping or an object such as
+    ``SequenceExample``, with ``input_ids`` (or ``token_ids``) and ``loss_mask``."""
+    tokens = _ids(record, ("input_ids", "token_ids"), what)
+    mask = _ids(record, ("loss_mask",), what)
+    if mask.shape != tokens.shape:
+        raise ConfigError(
+            f"{what} record has {tokens.size} token ids but {mask.size} loss_mask entries"
+        )
+    return tokens, mask
 
 
 def _fit(n: int, max_len: int, too_long: TooLong, what: str) -> int:
@@ -225,13 +251,8 @@ def _fit(n: int, max_len: int, too_long: TooLong, what: str) -> int:
     return min(n, max_len)
 
 
-def _sft_record(record: Mapping[str, Any], *, max_len: int, too_long: TooLong) -> Batch:
-    tokens = _ids(record, "input_ids", "SFT")
-    mask = _ids(record, "loss_mask", "SFT")
-    if mask.shape != tokens.shape:
-        raise ConfigError(
-            f"SFT record has {tokens.size} input_ids but {mask.size} loss_mask entries"
-        )
+def _sft_record(record: Any, *, max_len: int, too_long: TooLong) -> Batch:
+    tokens, mask = _sequence(record, "SFT")
     n = _fit(tokens.size, max_len, too_long, "SFT example")
     return {"tokens": tokens[:n], "loss_mask": mask[:n]}
 
@@ -264,35 +285,46 @@ def _packed_batch(batch: Batch) -> Batch:
     }
 
 
-def _dpo_record(record: Mapping[str, Any], *, max_len: int, too_long: TooLong) -> Batch:
-    prompt = _ids(record, "prompt_ids", "DPO")
-    out: Batch = {"prompt": prompt}
+def _dpo_record(record: Any, *, max_len: int, too_long: TooLong) -> Batch:
+    out: Batch = {}
     for side in ("chosen", "rejected"):
-        response = _ids(record, f"{side}_ids", "DPO")
-        total = _fit(prompt.size + response.size, max_len, too_long, f"prompt + {side} response")
-        if total <= prompt.size:
+        tokens, mask = _dpo_side(record, side)
+        n = _fit(tokens.size, max_len, too_long, f"{side} sequence")
+        if not mask[:n].any():
             raise ConfigError(
-                f"DPO prompt of {prompt.size} tokens leaves no room for the {side} response "
+                f"DPO {side} sequence of {tokens.size} tokens has no response tokens left "
                 f"within {max_len} tokens"
             )
-        out[side] = response[: total - prompt.size]
+        out[f"{side}_tokens"], out[f"{side}_loss_mask"] = tokens[:n], mask[:n]
     return out
 
 
+def _dpo_side(record: Any, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """One side of a pair as a full sequence: from ``prompt_ids`` + ``{side}_ids``, or from a
+    ``{side}`` sequence with its own loss mask (e.g. ``PreferencePair.chosen``)."""
+    has_prompt = (
+        "prompt_ids" in record if isinstance(record, Mapping) else hasattr(record, "prompt_ids")
+    )
+    if not has_prompt:
+        return _sequence(_field(record, (side,), "DPO"), f"DPO {side}")
+    prompt = _ids(record, ("prompt_ids",), "DPO")
+    response = _ids(record, (f"{side}_ids",), "DPO")
+    mask = np.concatenate([np.zeros(prompt.size, np.int32), np.ones(response.size, np.int32)])
+    return np.concatenate([prompt, response]), mask
+
+
 def _pad_dpo_batch(rows: Sequence[Batch], *, buckets: tuple[int, ...], pad_id: int) -> Batch:
-    longest = max(r["prompt"].size + max(r["chosen"].size, r["rejected"].size) for r in rows)
+    longest = max(r[f"{side}_tokens"].size for r in rows for side in ("chosen", "rejected"))
     length = pad_to_bucket(longest, buckets)
     out: Batch = {}
     for side in ("chosen", "rejected"):
         tokens_bt = np.full((len(rows), length), pad_id, np.int32)
         loss_bt = np.zeros((len(rows), length), np.int32)
-        lengths = np.zeros(len(rows), np.int64)
         for i, r in enumerate(rows):
-            p, resp = r["prompt"].size, r[side].size
-            tokens_bt[i, :p] = r["prompt"]
-            tokens_bt[i, p : p + resp] = r[side]
-            loss_bt[i, p : p + resp] = 1
-            lengths[i] = p + resp
+            n = r[f"{side}_tokens"].size
+            tokens_bt[i, :n] = r[f"{side}_tokens"]
+            loss_bt[i, :n] = r[f"{side}_loss_mask"]
+        lengths = np.array([r[f"{side}_tokens"].size for r in rows])
         out[f"{side}_tokens"], out[f"{side}_loss_mask"] = tokens_bt, loss_bt
         for key, value in _positions_and_mask(lengths, length).items():
             out[f"{side}_{key}"] = value

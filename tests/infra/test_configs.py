@@ -43,8 +43,17 @@ def test_bad_values_name_the_key(override, match):
 
 def test_importing_configs_and_run_dir_does_not_load_jax():
     code = (
-        "import sys, agentrl.infra.configs, agentrl.infra.run_dir, agentrl.config; "
+        "import sys, agentrl.infra, agentrl.infra.configs, agentrl.infra.run_dir; "
         "print('jax' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_package_exports_resolve_lazily():
+    import agentrl.infra as infra
+
+    for name in infra.__all__:
+        assert getattr(infra, name).__name__ == name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = infra.nope

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 
@@ -172,9 +173,9 @@ def test_bad_records():
     with pytest.raises(ConfigError, match="empty dataset"):
         sft_dataset([], batch_size=1, seed=0)
     bad = [{"input_ids": [1, 2], "loss_mask": [1]}]
-    with pytest.raises(ConfigError, match="2 input_ids but 1 loss_mask"):
+    with pytest.raises(ConfigError, match="2 token ids but 1 loss_mask"):
         next(iter(sft_dataset(bad, batch_size=1, seed=0)))
-    with pytest.raises(ConfigError, match="no 'loss_mask'"):
+    with pytest.raises(ConfigError, match="no 'loss_mask' \\(got \\['input_ids'\\]\\)"):
         next(iter(sft_dataset([{"input_ids": [1]}], batch_size=1, seed=0)))
     with pytest.raises(ConfigError, match="got sequence length 9, need <= the largest bucket 8"):
         pad_to_bucket(9, (4, 8))
@@ -189,3 +190,33 @@ def test_shards_split_the_records():
     assert seen == [[0, 2, 4, 6, 8], [1, 3, 5, 7, 9]]
     with pytest.raises(ConfigError, match=r"shard=\(2, 2\)"):
         prompt_dataset(tasks, batch_size=1, seed=0, shard=(2, 2))
+
+
+@dataclasses.dataclass(frozen=True)
+class Seq:  # shaped like agentrl.trainers.data.SequenceExample
+    token_ids: list[int]
+    loss_mask: list[int]
+
+
+@dataclasses.dataclass(frozen=True)
+class Pair:  # shaped like agentrl.trainers.data.PreferencePair
+    chosen: Seq
+    rejected: Seq
+
+
+def test_sequence_objects_and_full_sequence_pairs():
+    sft = sft_dataset([Seq([5, 6, 7], [0, 1, 1])], batch_size=1, seed=0, buckets=(4,))
+    batch = next(iter(sft))
+    assert batch["tokens"].tolist() == [[5, 6, 7, 0]]
+    assert batch["loss_mask"].tolist() == [[0, 1, 1, 0]]
+    pair = Pair(Seq([1, 2, 3], [0, 1, 1]), Seq([1, 2, 4, 4, 4], [0, 0, 1, 1, 1]))
+    batch = next(iter(dpo_dataset([pair], batch_size=1, seed=0, buckets=(4, 8))))
+    assert batch["chosen_tokens"].tolist() == [[1, 2, 3, 0, 0, 0, 0, 0]]
+    assert batch["chosen_loss_mask"].tolist() == [[0, 1, 1, 0, 0, 0, 0, 0]]
+    assert batch["rejected_loss_mask"].tolist() == [[0, 0, 1, 1, 1, 0, 0, 0]]
+    as_dict = {"chosen": {"input_ids": [1, 9], "loss_mask": [0, 1]}, "rejected": pair.rejected}
+    batch = next(iter(dpo_dataset([as_dict], batch_size=1, seed=0, buckets=(8,))))
+    assert batch["chosen_tokens"][0, :2].tolist() == [1, 9]
+    no_response = Pair(Seq([1, 2, 3], [0, 0, 1]), pair.rejected)
+    with pytest.raises(ConfigError, match="chosen sequence of 3 tokens has no response tokens"):
+        next(iter(dpo_dataset([no_response], batch_size=1, seed=0, buckets=(2,))))
