@@ -19,7 +19,7 @@ import sys
 import types
 import typing
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal, TextIO, TypeVar
 
 import pydantic
@@ -207,7 +207,7 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 def _wants_str(annotation: Any) -> bool:
     """True when the field takes text only, so the override's raw text is the value."""
     arms = _strip_optional(annotation)
-    if arms == [str]:
+    if len(arms) == 1 and isinstance(arms[0], type) and issubclass(arms[0], str | PurePath):
         return True
     if len(arms) == 1 and typing.get_origin(arms[0]) is Literal:
         return all(isinstance(a, str) for a in typing.get_args(arms[0]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Literal
 
 import pydantic
@@ -38,6 +39,7 @@ class RunConfig(Config):
     extra: Sched | None = None
     buckets: list[int] = Field(default_factory=lambda: [64, 128])
     tags: dict[str, str] = Field(default_factory=dict)
+    out: Path | None = None
 
 
 def test_defaults_and_frozen():
@@ -70,6 +72,11 @@ def test_str_field_keeps_text_verbatim():
     cfg = load_config(RunConfig, None, ["name=yes", "tags.kind=123"])
     assert cfg.name == "yes"
     assert cfg.tags == {"kind": "123"}
+
+
+def test_path_field_keeps_text_verbatim():
+    assert load_config(RunConfig, None, ["out=2024"]).out == Path("2024")
+    assert load_config(RunConfig, None, ["out=null"]).out is None
 
 
 def test_dict_field_accepts_new_keys():
