@@ -22,6 +22,7 @@ from ._worker import Worker, WorkerError, WorkerTimeout
 MAX_LENGTH = 1000
 MAX_DIGITS = 4000  # below Python's 4300-digit int-to-str limit
 TIMEOUT_S = 5.0
+_CANONICAL = {"ln": "log", "abs": "Abs", "ceil": "ceiling", "mod": "Mod"}
 _OPERATORS = {"+", "-", "*", "/", "**", "^", "(", ")", ",", "%", "//", "!"}
 _FUNCTIONS = [
     "sqrt",
@@ -127,6 +128,19 @@ def _namespace() -> dict[str, Any]:
     return names
 
 
+def _inert_namespace() -> dict[str, Any]:
+    """The parser's names with every function left unapplied (sympy evaluates function calls
+    even when parsing with evaluate=False, and ``9999999!`` must not be computed to be sized)."""
+    import sympy
+
+    names = _namespace()
+    for name in _FUNCTIONS:
+        if name not in ("pi", "E", "e"):
+            names[name] = sympy.Function(_CANONICAL.get(name, name))
+    names["factorial"] = sympy.Function("factorial")
+    return names
+
+
 def _parse(expression: str, evaluate: bool) -> Any:
     from sympy.parsing.sympy_parser import (
         convert_xor,
@@ -140,7 +154,7 @@ def _parse(expression: str, evaluate: bool) -> Any:
         return parse_expr(
             expression,
             local_dict={},
-            global_dict=_namespace(),
+            global_dict=_namespace() if evaluate else _inert_namespace(),
             transformations=transformations,
             evaluate=evaluate,
         )
@@ -171,13 +185,14 @@ def _digits(expr: Any) -> float:
         return 16.0
     if expr.is_Number or expr.is_NumberSymbol or expr is sympy.I:
         return 1.0
-    if expr.is_Pow or isinstance(expr, sympy.exp):
+    name = type(expr).__name__
+    if expr.is_Pow or name == "exp":
         base, exponent = (expr.base, expr.exp) if expr.is_Pow else (sympy.E, expr.args[0])
         if base.is_Float:
             return 16.0
         return abs(_number(exponent, "the exponent")) * _digits(base)
-    if isinstance(expr, sympy.factorial | sympy.binomial):
-        n = abs(_number(expr.args[0], "the factorial's argument"))
+    if name in ("factorial", "binomial") and expr.args:
+        n = abs(_number(expr.args[0], f"the {name}'s argument"))
         return n * math.log10(max(n, 2.0)) + 1.0
     sizes = [_digits(arg) for arg in expr.args]
     if expr.is_Add:
