@@ -261,8 +261,8 @@ class _Parser:
         if name in _GREEK:
             return self._symbol(name)
         if name in _ACCENTS:
-            # `\dot{x}`, `\bar{z}`: a symbol of its own, named after the whole accent.
-            return sympy.Symbol(f"{name}({self.group()})")
+            # `\dot{x}_0`, `\bar{z}`: a symbol of its own, named after the whole accent.
+            return self._symbol(f"{name}({self.group()})")
         raise LatexParseError(f"unknown command \\{name}")
 
     def _function(self, name: str) -> Any:

@@ -35,21 +35,25 @@ _UNWRAP = (
 )
 _UNWRAP_RE = re.compile(r"\\(?:" + "|".join(_UNWRAP) + r")\s*\{")
 
-# Units dropped after a number. Single letters are only units after a space (`5 m`), never
-# glued to a number (`2m` is a product).
+# Units dropped after a number: `5 cm`, `12\\text{ cm}^2`, `15000 kcal m^{-2} yr^{-1}`.
+# One-letter units (`5 m`) need a space before them, or another unit: `2m` is a product.
 _UNITS = (
     "square units|sq units|units?|square|sq|cubic|"
-    "cm|mm|km|meters?|metres?|inch(?:es)?|in|feet|foot|ft|yards?|yd|miles?|mi|"
+    "cm|mm|km|nm|um|meters?|metres?|inch(?:es)?|in|feet|foot|ft|yards?|yd|miles?|mi|"
     "kg|grams?|mg|pounds?|lbs?|ounces?|oz|liters?|litres?|ml|gallons?|"
     "dollars?|cents?|euros?|percent|degrees?|deg|radians?|rad|"
-    "seconds?|sec|minutes?|min|hours?|hrs?|days?|weeks?|months?|years?|mph|kph|"
+    "seconds?|sec|minutes?|min|hours?|hrs?|days?|weeks?|months?|years?|yrs?|mph|kph|"
+    "hz|khz|mhz|ghz|hertz|ev|kev|mev|gev|erg|ergs|joules?|kj|cal|kcal|watts?|volts?|"
+    "newtons?|pa|kpa|atm|mol|kelvin|pc|kpc|mpc|au|"
     "people|persons?|students?|apples?|marbles?|cookies?|pages?|points?|ways?|times"
 )
+_SINGLE_UNITS = "m|g|s|h|l|L|K|J|W|N|V"
+_EXPONENT = r"(?:\s*\^\s*\{?\s*-?\d\s*\}?)?"
 _UNIT_RE = re.compile(
-    r"(?:(?<=[\d}).])\s*|\s+)(?:" + _UNITS + r")\s*(?:\^\{?[23]\}?)?\s*$",
+    rf"(?:(?<=[\d}}).])\s*(?:{_UNITS})|(?<=[\d}}).])\s+(?:{_SINGLE_UNITS})|\s+(?:{_UNITS})){_EXPONENT}"
+    rf"(?:\s*(?:/|\\cdot|\s)\s*(?:{_UNITS}|{_SINGLE_UNITS}){_EXPONENT})*\s*$",
     re.IGNORECASE,
 )
-_SINGLE_LETTER_UNIT_RE = re.compile(r"(?<=[\d}).])\s+(?:m|g|s|h|l|L)(?:\^\{?[23]\}?)?\s*$")
 _THOUSANDS_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 _REPLACEMENTS = (
@@ -77,16 +81,13 @@ _REPLACEMENTS = (
     ("\\vert", "|"),
     ("\\mid", "|"),
     ("{,}", ""),  # `1{,}000`: LaTeX's thousands separator
-    ("^{\\prime\\prime}", "''"),
-    ("^{\\prime}", "'"),
-    ("^\\prime", "'"),
-    ("\\prime", "'"),
 )
 # Degree marks, percent and dollar signs, and spacing that carries no meaning.
 _DROP_RE = re.compile(
     r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree|\\%|%|\\\$|\$|"
     r"\\displaystyle|\\(?:left|right|big|Big|bigg|Bigg)[lr]?(?![a-zA-Z])|\\[!,;:]"
 )
+_PRIMES_RE = re.compile(r"\^\s*\{\s*(?:\\prime\s*)+\}|\^\s*\\prime|\\prime")
 _TRIG_RE = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-z])")
 _DEGREES_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°)")
 _REPEATING_RE = re.compile(r"(-?)(\d*)\.(\d*)\\overline\{(\d+)\}")
@@ -106,6 +107,7 @@ def normalize(text: str) -> str:
     s = _DELIMITERS_RE.sub("", s)
     for old, new in _REPLACEMENTS:
         s = s.replace(old, new)
+    s = _PRIMES_RE.sub(lambda m: "'" * m.group(0).count("\\prime"), s)  # `x^{\\prime}` -> `x'`
     s = _unwrap_commands(s)
     s = re.sub(r"\s+(?:and|or)\s+", ",", s)  # `1 \text{ and } 2` is a list
     s = _trig_degrees(s)
@@ -187,7 +189,6 @@ def _strip_units(s: str) -> str:
     """Drop unit words that follow a number or a closing group: `12 cm^2` -> `12`."""
     for _ in range(3):  # `5 square feet`, `3 cm per second` stop after a few words
         stripped = _UNIT_RE.sub("", s)
-        stripped = _SINGLE_LETTER_UNIT_RE.sub("", stripped)
         if stripped == s or not stripped.strip():
             break
         s = _strip_trailing(stripped)

@@ -116,6 +116,10 @@ CASES: list[tuple[str, object, str, str]] = [
     (B("5 m"), "5", C, "a one-letter unit after a space"),
     (B("2m"), "2", W, "`2m` is a product, not 2 metres"),
     (B("40 mph"), "40", C, "speed unit"),
+    (B("15000"), r"15000 \text{ kcal m}^{-2} \text{yr}^{-1}", C, "Minerva: compound units"),
+    (B(r"4.4677 \times 10^{14}"), r"4.4677 \times 10^{14} Hz", C, "Minerva: physics units"),
+    (B(r"6.43 \times 10^{16} \text{ cm}^{-3}"), r"6.43 \times 10^{16}", C, "negative unit power"),
+    (B("3 m/s"), "3", C, "a unit ratio"),
     (B(r"50\%"), "50", C, "percent sign dropped"),
     (B("50%"), "50", C, "unescaped percent sign"),
     (B("50 percent"), "50", C, "percent as a word"),
@@ -130,6 +134,7 @@ CASES: list[tuple[str, object, str, str]] = [
     (B(r"\textbf{(B)}"), "(B)", C, "bold choice letter"),
     (B("(A)"), "B", W, "different choice letters"),
     (B(r"0.003''"), r"0.003^{\prime\prime}", C, "arc seconds: primes after a number are units"),
+    (B("0.003"), r"0.003^{\prime \prime}", C, "... spaced primes too"),
     # --- LaTeX noise --------------------------------------------------------------------------
     (B(r"\left( 3, \frac{\pi}{2} \right)"), r"(3,\frac{\pi}{2})", C, "\\left/\\right dropped"),
     (B(r"3\!\cdot\!4"), "12", C, "`\\!` spacing"),
@@ -168,6 +173,13 @@ CASES: list[tuple[str, object, str, str]] = [
     (B(r"\alpha+\beta"), r"\beta+\alpha", C, "Greek letters"),
     (B(r"\frac{1}{\sqrt{2}}c"), r"\frac{c}{\sqrt{2}}", C, "Minerva: same expression, two forms"),
     (B(r"\dot{x}_0"), r"\dot{x}_0", C, "accented symbols parse"),
+    (
+        B(r"x_{0}\cos(\omega t)+\dot{x}_{0}\sin(\omega t)/\omega"),
+        r"x_{0}\cos(\omega t)+\frac{\dot{x}_{0}}{\omega}\sin(\omega t)",
+        C,
+        "Minerva: accented subscripted symbols inside an expression",
+    ),
+    (B("x'+1"), r"x^{\prime}+1", C, "primes on a variable are kept (a derivative)"),
     (B(r"100p^{\frac{1}{2}}"), r"100\sqrt{p}", C, "fractional exponent vs sqrt"),
     # --- tuples, intervals, sets --------------------------------------------------------------
     (B("(1,2)"), "(1, 2)", C, "tuple, spacing"),
