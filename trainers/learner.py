@@ -66,14 +66,11 @@ class Bundle(nnx.Module):
 
 
 def trainable_filter(lora: bool, model_key: str) -> Any:
-    """Everything that is an `nnx.Param`, or with LoRA: the adapters of `model_key` plus every
-    parameter of the other modules (heads and projections are always trained in full)."""
+    """Every `nnx.Param`; with LoRA, the adapters (`nnx.LoRAParam`) plus every parameter of
+    the modules other than `model_key` (value heads and projections are always trained)."""
     if not lora:
         return nnx.Param
-    return nnx.Any(
-        nnx.PathContains("lora"),
-        nnx.All(nnx.Param, nnx.Not(nnx.PathContains(model_key))),
-    )
+    return nnx.Any(nnx.LoRAParam, nnx.All(nnx.Param, nnx.Not(nnx.PathContains(model_key))))
 
 
 def forward_logprobs(
@@ -147,7 +144,11 @@ class Learner(abc.ABC):
         self.params: Any = split[1]  # trainable variables; replaced (not mutated) by every step
         self.frozen: Any = split[2]  # everything else, passed to the update but never donated
         if not jax.tree.leaves(self.params):
-            what = "LoRA adapters (add them with agentrl.models.lora)" if config.lora else "params"
+            what = (
+                "LoRA adapters (add them with agentrl.models.lora.apply_lora)"
+                if config.lora
+                else "params"
+            )
             raise ConfigError(f"got lora={config.lora}, but the model has no trainable {what}")
         self.tx = build_optimizer(config.optimizer)
         self.opt_state = jax.jit(self.tx.init)(self.params)

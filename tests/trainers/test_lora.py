@@ -1,0 +1,51 @@
+"""LoRA training: only the adapters move, the loss falls, and the reference is the base model."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+from conftest import make_model, params_changed, random_sequences
+from flax import nnx
+
+from agentrl.errors import ConfigError
+from agentrl.models.lora import LoRAConfig, apply_lora
+from agentrl.trainers.learner import ReferencePolicy
+from agentrl.trainers.sft import SFTConfig, SFTLearner
+
+
+def test_lora_sft_trains_only_adapters_and_references_the_base():
+    model = apply_lora(make_model(), LoRAConfig(rank=4), rngs=nnx.Rngs(1))
+    base_before = jax.tree.map(np.array, nnx.state(model, nnx.Not(nnx.LoRAParam)))
+    learner = SFTLearner(SFTConfig(lora=True, optimizer={"lr": 1e-2}), model)
+    assert set(
+        jax.tree.leaves(
+            jax.tree.map(
+                lambda v: type(v).__name__,
+                learner.params,
+                is_leaf=lambda x: isinstance(x, nnx.Variable),
+            )
+        )
+    ) == {"LoRAParam"}
+    batch = learner.make_batch(list(zip(*random_sequences(8))))
+    lora_before = jax.tree.map(np.array, learner.params)
+    first = learner.train_step(batch)
+    second = learner.train_step(batch)  # A moves from the second step on (B starts at zero)
+    assert params_changed(lora_before, learner.params) == []
+    assert second["loss"] < first["loss"]
+    base_after = nnx.state(model, nnx.Not(nnx.LoRAParam))
+    for a, b in zip(jax.tree.leaves(base_before), jax.tree.leaves(base_after)):
+        np.testing.assert_array_equal(a, b)
+    # The KL reference with LoRA on is the base model: the same weights without adapters.
+    ref = ReferencePolicy(learner, None, temperature=1.0)
+    assert ref.kind == "lora_base"
+    plain = ReferencePolicy(learner, make_model(), temperature=1.0)
+    device_batch = learner.put(batch)
+    np.testing.assert_allclose(
+        ref.logprobs(device_batch), plain.logprobs(device_batch), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_lora_without_adapters_is_an_error():
+    with pytest.raises(ConfigError, match="no trainable LoRA adapters"):
+        SFTLearner(SFTConfig(lora=True), make_model())
