@@ -8,7 +8,39 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    # learners and their configs
+    "SFTConfig": ".sft",
+    "SFTLearner": ".sft",
+    "GRPOConfig": ".grpo",
+    "GRPOLearner": ".grpo",
+    "PPOConfig": ".ppo",
+    "PPOLearner": ".ppo",
+    "DPOConfig": ".dpo",
+    "DPOLearner": ".dpo",
+    "online_pairs": ".dpo",
+    "DistillConfig": ".distill",
+    "DistillLearner": ".distill",
+    "OptimizerConfig": ".optim",
+    "build_optimizer": ".optim",
+    # strategy objects chosen in configs
+    "PPOClip": ".policy_losses",
+    "GSPO": ".policy_losses",
+    "GroupNormalized": ".advantages",
+    "DrGRPO": ".advantages",
+    "RLOO": ".advantages",
+    "ReinforcePlusPlus": ".advantages",
+    "gae": ".advantages",
+    # data and batching
+    "TokenBatch": ".batching",
+    "pack_sequences": ".batching",
+    "trajectories_to_batch": ".batching",
+    "drop_zero_variance_groups": ".batching",
+    "SequenceExample": ".data",
+    "PreferencePair": ".data",
+    "chat_example": ".data",
+    "read_preference_jsonl": ".data",
+}
 
 __all__ = sorted(_LAZY)
 
