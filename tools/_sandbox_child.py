@@ -233,10 +233,12 @@ def main():
     except SystemExit:
         raise
     except BaseException as e:
-        tb = e.__traceback__  # show the user's frames only, not the bootstrap's
-        while tb is not None and tb.tb_frame.f_code.co_filename != "<code>":
-            tb = tb.tb_next
-        traceback.print_exception(type(e), e, tb)
+        # Show the user's frames (and the libraries they called), not the bootstrap's.
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename != "<string>"]
+        if frames:
+            sys.stderr.write("Traceback (most recent call last):\n")
+            sys.stderr.write("".join(traceback.format_list(frames)))
+        sys.stderr.write("".join(traceback.format_exception_only(type(e), e)))
         sys.exit(1)
 
 

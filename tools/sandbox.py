@@ -8,7 +8,8 @@ afterwards) and these limits, each aimed at one way model-written code can hurt 
 | wall time        | the parent kills every process of the run   | sleeps, deadlocks      |
 | CPU time         | RLIMIT_CPU (SIGXCPU, then SIGKILL)          | busy loops             |
 | memory           | RLIMIT_AS (MemoryError)                     | memory bombs           |
-| file size, fds   | RLIMIT_FSIZE, RLIMIT_NOFILE                 | filling the disk       |
+| file size, fds   | RLIMIT_FSIZE, RLIMIT_NOFILE                 | huge files, fd leaks   |
+| scratch size     | parent polls its size and file count        | filling the disk       |
 | processes        | pids cgroup or own uid + RLIMIT_NPROC (as   | fork bombs             |
 |                  | root), fork tokens; kill by cgroup/uid/pgid |                        |
 | network          | ``unshare --net`` (as root) + audit hook    | exfiltration, attacks  |
@@ -52,6 +53,8 @@ _CHILD_SOURCE = (Path(__file__).with_name("_sandbox_child.py")).read_text()
 EXIT_MEMORY = 86  # keep in sync with _sandbox_child.py
 EXIT_SETUP = 87
 _SANDBOX_UID_BASE = 1_700_000_000  # far above real users; a random one per run
+MAX_SCRATCH_ENTRIES = 10_000  # files and folders in the scratch directory
+_POLL_S = 0.1  # how often the parent checks the scratch directory's size
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class SandboxLimits:
         file_size_mb: largest file a process may write, in MiB (RLIMIT_FSIZE).
         max_processes: processes the code may fork in total, beyond the first.
         max_open_files: file descriptors per process (RLIMIT_NOFILE).
+        scratch_mb: disk space the scratch directory may use in all (checked every 0.1 s; it
+            may also hold at most 10,000 entries).
         max_output_chars: the output kept (head and tail; the middle is cut and counted).
         isolate_network: run in a new network namespace when possible.
         audit_hook: install the audit hook (off only to test the kernel layers alone).
@@ -77,6 +82,7 @@ class SandboxLimits:
     file_size_mb: int = 16
     max_processes: int = 8
     max_open_files: int = 64
+    scratch_mb: int = 64
     max_output_chars: int = 8000
     isolate_network: bool = True
     audit_hook: bool = True
@@ -89,6 +95,7 @@ class SandboxLimits:
             "memory_mb",
             "file_size_mb",
             "max_open_files",
+            "scratch_mb",
             "max_output_chars",
         )
         for name in positive:
@@ -361,9 +368,46 @@ def _kill_all(proc: subprocess.Popen[bytes], uid: int | None) -> None:
         time.sleep(0.01)
 
 
-def _reason(limits: SandboxLimits, code: int | None, timed_out: bool, setup: str) -> str | None:
-    if timed_out:
+def _scratch_usage(scratch: str, byte_limit: int) -> tuple[int, int]:
+    """(bytes on disk, entries) under `scratch`, counting stops early once over a limit."""
+    used, entries, stack = 0, 0, [scratch]
+    while stack and used <= byte_limit and entries <= MAX_SCRATCH_ENTRIES:
+        try:
+            with os.scandir(stack.pop()) as listing:
+                for entry in listing:
+                    entries += 1
+                    stat = entry.stat(follow_symlinks=False)
+                    used += stat.st_blocks * 512  # blocks, not st_size: sparse files are free
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except OSError:
+            continue
+    return used, entries
+
+
+def _watch(proc: subprocess.Popen[bytes], limits: SandboxLimits, scratch: str) -> str | None:
+    """Wait for the child; "wall" or "scratch" if it must be stopped, None if it ended."""
+    deadline = time.monotonic() + limits.wall_time_s
+    byte_limit = limits.scratch_mb << 20
+    while (remaining := deadline - time.monotonic()) > 0:
+        try:
+            proc.wait(timeout=min(_POLL_S, remaining))
+            return None
+        except subprocess.TimeoutExpired:
+            used, entries = _scratch_usage(scratch, byte_limit)
+            if used > byte_limit or entries > MAX_SCRATCH_ENTRIES:
+                return "scratch"
+    return None if proc.poll() is not None else "wall"
+
+
+def _reason(limits: SandboxLimits, code: int | None, stopped: str | None, setup: str) -> str | None:
+    if stopped == "wall":
         return f"killed: wall time limit ({limits.wall_time_s:g} s) exceeded"
+    if stopped == "scratch":
+        return (
+            f"killed: scratch directory limit ({limits.scratch_mb} MB, "
+            f"{MAX_SCRATCH_ENTRIES} files) exceeded"
+        )
     if code == EXIT_MEMORY:
         return f"killed: memory limit ({limits.memory_mb} MB) reached"
     if code == EXIT_SETUP:
@@ -428,20 +472,18 @@ def _run(
     )
     collector = _OutputCollector(proc.stdout, limits.max_output_chars * 2, limits.max_output_chars)
     collector.start()
-    timed_out = False
+    stopped: str | None = None
     try:
         if cgroup is not None:  # before the code is sent: the child is still waiting on stdin
-            cgroup.add(proc.pid)
+            with contextlib.suppress(OSError):  # if it fails the other layers still hold
+                cgroup.add(proc.pid)
         try:
             if proc.stdin is not None:
                 proc.stdin.write(code.encode("utf-8", errors="surrogatepass"))
                 proc.stdin.close()
         except (BrokenPipeError, OSError):
             pass  # the child died before reading its code; its exit status says why
-        try:
-            proc.wait(timeout=limits.wall_time_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+        stopped = _watch(proc, limits, scratch)
     finally:
         _kill_all(proc, uid)
         if cgroup is not None:
@@ -454,7 +496,7 @@ def _run(
     return SandboxResult(
         output=output,
         exit_code=proc.returncode,
-        reason=_reason(limits, proc.returncode, timed_out, output),
+        reason=_reason(limits, proc.returncode, stopped, output),
         duration_s=time.monotonic() - start,
         bytes_cut=max(cut, 0),
         isolation=isolation(limits),

@@ -196,6 +196,16 @@ def test_write_outside_scratch_is_refused_and_inside_works(tmp_path):
     assert_host_unharmed(result.output)
 
 
+def test_filling_the_disk_is_stopped():
+    limits = SandboxLimits(**{**LIMITS.__dict__, "scratch_mb": 8})
+    code = PRINT_SCRATCH + (
+        "i = 0\nwhile True:\n    open(f'f{i}', 'wb').write(b'x' * (1 << 20))\n    i += 1\n"
+    )
+    result = run_python(code, limits)
+    assert result.reason == "killed: scratch directory limit (8 MB, 10000 files) exceeded"
+    assert_host_unharmed(result.output)
+
+
 def test_file_size_limit():
     result = run_python("open('big', 'wb').write(b'x' * (2 << 20))", LIMITS)
     assert "File too large" in result.output and result.exit_code == 1
