@@ -24,38 +24,13 @@ MAX_DIGITS = 4000  # below Python's 4300-digit int-to-str limit
 TIMEOUT_S = 5.0
 _CANONICAL = {"ln": "log", "abs": "Abs", "ceil": "ceiling", "mod": "Mod"}
 _OPERATORS = {"+", "-", "*", "/", "**", "^", "(", ")", ",", "%", "//", "!"}
-_FUNCTIONS = [
-    "sqrt",
-    "cbrt",
-    "root",
-    "exp",
-    "log",
-    "ln",
-    "sin",
-    "cos",
-    "tan",
-    "asin",
-    "acos",
-    "atan",
-    "sinh",
-    "cosh",
-    "tanh",
-    "factorial",
-    "binomial",
-    "gcd",
-    "lcm",
-    "abs",
-    "Abs",
-    "floor",
-    "ceiling",
-    "ceil",
-    "Mod",
-    "mod",
-    "Rational",
-    "pi",
-    "E",
-    "e",
-]
+# fmt: off
+_FUNCTIONS = (
+    "sqrt", "cbrt", "root", "exp", "log", "ln", "sin", "cos", "tan", "asin", "acos", "atan",
+    "sinh", "cosh", "tanh", "factorial", "binomial", "gcd", "lcm", "abs", "Abs", "floor",
+    "ceiling", "ceil", "Mod", "mod", "Rational", "pi", "E", "e",
+)
+# fmt: on
 
 
 class CalculatorError(ToolError):

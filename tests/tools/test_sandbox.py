@@ -152,12 +152,14 @@ def connect_code(port: int) -> str:
     return PRINT_SCRATCH + f"import socket\nsocket.create_connection(('127.0.0.1', {port}), 1)\n"
 
 
-def test_network_call_is_refused_and_reported(listener):
+@pytest.mark.parametrize("namespace", [True, False], ids=["netns+hook", "hook-only"])
+def test_network_call_is_refused_and_reported(listener, namespace):
     port, connected = listener
-    result = run_python(connect_code(port), LIMITS)
+    limits = SandboxLimits(**{**LIMITS.__dict__, "isolate_network": namespace})
+    result = run_python(connect_code(port), limits)
     assert "sandbox: network access" in result.output and "not allowed" in result.output
     assert result.exit_code == 1 and not connected.is_set()
-    dns = run_python("import socket\nsocket.getaddrinfo('example.com', 80)", LIMITS)
+    dns = run_python("import socket\nsocket.getaddrinfo('example.com', 80)", limits)
     assert "network access (socket.getaddrinfo)" in dns.output
     assert_host_unharmed(result.output)
 
