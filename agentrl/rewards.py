@@ -116,15 +116,23 @@ class CorrectnessReward:
     """1.0 when the completion's final answer grades correct against the task's gold, else 0.0.
 
     The gold is ``task["answers"]`` (a list of alternatives) when present, else
-    ``task["answer"]``. "wrong", "unparseable" and "timeout" verdicts all earn `wrong`.
+    ``task["answer"]``. "wrong", "unparseable" and "timeout" verdicts all earn 0.
+
+    Args:
+        timeout: seconds the grader may spend (default `agentrl.grading.DEFAULT_TIMEOUT`).
+        after_think: grade only the text after the last ``</think>`` when there is one, so a
+            draft boxed while thinking is not taken for the answer.
     """
 
     reward_range = (0.0, 1.0)
 
-    def __init__(self, *, name: str = "correctness", timeout: float | None = None) -> None:
+    def __init__(
+        self, *, name: str = "correctness", timeout: float | None = None, after_think: bool = True
+    ) -> None:
         from agentrl.grading import DEFAULT_TIMEOUT
 
         self.name = name
+        self.after_think = after_think
         self.timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
         if not self.timeout > 0:
             raise ConfigError(f"got timeout={timeout}, need > 0 seconds")
@@ -136,6 +144,8 @@ class CorrectnessReward:
         gold = task.get("answers") or task.get("answer")
         if gold is None:
             raise GradingError(f"task {task.get('id', '?')!r} has no 'answer' to grade against")
+        if self.after_think and "</think>" in completion:
+            completion = completion.rsplit("</think>", 1)[1]
         return grade(completion, gold, timeout=self.timeout)
 
     def __call__(self, completion: str, task: Mapping[str, Any]) -> float:

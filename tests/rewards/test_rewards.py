@@ -29,6 +29,10 @@ def test_correctness_grades_against_answer_and_alternatives():
     assert reward("no answer here", TASK) == 0.0
     assert reward(r"\boxed{6630}", {"answer": "6630.65", "answers": ["6630.65", "6630"]}) == 1.0
     assert reward.grade(r"\boxed{0.7}", TASK).verdict == "wrong"
+    # A draft boxed while thinking is not the answer; the text after the block is.
+    drafted = r"<think>maybe \boxed{0.75}? no...</think> The answer is 0.7."
+    assert reward(drafted, TASK) == 0.0
+    assert CorrectnessReward(after_think=False)(drafted, TASK) == 1.0
     with pytest.raises(GradingError, match="t9"):
         reward(r"\boxed{1}", {"id": "t9"})
     with pytest.raises(ConfigError, match="timeout=0"):
