@@ -11,7 +11,8 @@ and anything else after ``<|python_tag|>`` is code for the code interpreter, ret
 of the ``python`` tool with ``{"code": ...}``. A call ends at ``<|eom_id|>``, ``<|eot_id|>`` or
 the end of the text.
 
-Without ``<|python_tag|>`` a JSON object is a call only if it starts ``{"name": ...`` and carries
+Without ``<|python_tag|>`` a JSON object is a call only if it starts ``{"name": ...`` (or
+``{"type": "function", "name": ...``, as Llama 3.2 writes) and carries ``"name"`` and
 ``"parameters"`` or ``"arguments"``; other JSON in the text stays content.
 """
 
@@ -26,7 +27,7 @@ from .base import Found, call_from_object, decode_json, dumps, preview, skip_ws
 PYTHON_TAG = "<|python_tag|>"
 END_TOKENS = ("<|eom_id|>", "<|eot_id|>")
 CODE_TOOL = "python"  # the tool that receives code written after <|python_tag|>
-_CALL_START = re.compile(r'\{\s*"name"\s*:')
+_CALL_START = re.compile(r'\{\s*"(?:name|type)"\s*:')  # Llama 3.2 may lead with "type"
 _BUILTIN = re.compile(r"^([A-Za-z_]\w*)\.call\((.*)\)$", re.DOTALL)
 _AST_ERRORS = (SyntaxError, ValueError, TypeError, RecursionError, MemoryError)
 
@@ -63,6 +64,8 @@ def _bare_json_calls(text: str, pos: int, stop: int) -> list[Found]:
             continue
         decoded = decode_json(head, match.start())
         if isinstance(decoded, str):
+            if '"name"' not in match.group():
+                continue  # broken JSON that never said it was a call: leave it as content
             # A call that starts and does not parse: most likely cut off; it runs to `stop`.
             found.append(
                 Found(
@@ -71,7 +74,7 @@ def _bare_json_calls(text: str, pos: int, stop: int) -> list[Found]:
             )
             break
         obj, end = decoded
-        if not any(key in obj for key in ("parameters", "arguments")):
+        if "name" not in obj or not any(key in obj for key in ("parameters", "arguments")):
             continue
         found.append(call_from_object(obj, match.start(), _after_separator(text, end, stop)))
     return found

@@ -142,6 +142,8 @@ def test_llama3_builtin_tool_form_from_the_template(render):
         # a bare call after some words; other JSON stays content
         ('I will call it. {"name": "f", "parameters": {"q": "x"}}', [("f", {"q": "x"})]),
         ('{"name": "Bob", "age": 3} is just data', []),
+        # Llama 3.2 leads with "type"
+        ('{"type": "function", "name": "f", "parameters": {"a": 1}}', [("f", {"a": 1})]),
     ],
 )
 def test_llama3_variants(text, expected):
