@@ -13,6 +13,8 @@ Rules (each has a case in tests/grading/test_cases.py):
 - ``A \\cup B``: unordered union.
 - ``\\begin{pmatrix}..\\end{pmatrix}``: rows and columns in order; a column or row vector
   equals the tuple of its entries.
+- A one-variable inequality equals its interval: ``x<3`` is ``(-\\infty,3)``, ``0<x\\le 1``
+  is ``(0,1]``.
 - ``a \\pm b`` is the set {a+b, a-b}.
 - Relations: ``y=2x+1`` equals ``2x+1=y``; ``x<3`` equals ``3>x``. ``x=3`` equals ``3`` (a bare
   variable on the left is a label); ``x \\in [0,1]`` equals ``[0,1]``.
@@ -168,6 +170,26 @@ def _as_tuple(node: Node, other_kind: str) -> Node:
     return node
 
 
+def _as_interval(node: Node, other_kind: str) -> Node:
+    """``x<3`` -> ``(-\\infty,3)``, ``0<x\\le 1`` -> ``(0,1]``, when compared with an interval."""
+    if node.kind != "rel" or other_kind not in ("seq", "union"):
+        return node
+    rel = _orient(node)
+    if any(op not in ("<", "\\le") for op in rel.ops) or len(rel.items) not in (3, 2):
+        return node
+    texts = [item.text if item.kind == "leaf" else "" for item in rel.items]
+    if len(texts) == 3 and _LABEL_RE.fullmatch(texts[1]):
+        low, high, ops = texts[0], texts[2], rel.ops
+    elif len(texts) == 2 and _LABEL_RE.fullmatch(texts[0]):
+        low, high, ops = "-\\infty", texts[1], ("<", *rel.ops)
+    elif len(texts) == 2 and _LABEL_RE.fullmatch(texts[1]):
+        low, high, ops = texts[0], "\\infty", (*rel.ops, "<")
+    else:
+        return node
+    brackets = ("(" if ops[0] == "<" else "[") + (")" if ops[1] == "<" else "]")
+    return Node("seq", brackets, (Node("leaf", low), Node("leaf", high)))
+
+
 def compare(a: Node, b: Node, leaf: LeafComparator) -> bool | None:
     """Whether two shapes are equal; None when `leaf` could not decide some scalar."""
     if a.kind == "rel" and b.kind != "rel":
@@ -179,6 +201,7 @@ def compare(a: Node, b: Node, leaf: LeafComparator) -> bool | None:
     if b.kind == "set" and len(b.items) == 1 and a.kind != "set":
         b = b.items[0]
     a, b = _as_tuple(a, b.kind), _as_tuple(b, a.kind)
+    a, b = _as_interval(a, b.kind), _as_interval(b, a.kind)
     if a.kind != b.kind:
         return False
     if a.kind == "leaf":

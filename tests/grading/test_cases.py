@@ -249,6 +249,11 @@ CASES: list[tuple[str, object, str, str]] = [
     (B("-x<-3"), "x<3", W, "scaling by a negative flips the inequality"),
     (B(r"x \ge 3"), r"3 \le x", C, "`\\ge` oriented"),
     (B("0<x<1"), "0<x<1", C, "chained inequality"),
+    (B("x<3"), r"(-\infty,3)", C, "an inequality is the interval it describes"),
+    (B(r"x \ge 2"), r"[2,\infty)", C, "closed end from a non-strict inequality"),
+    (B(r"0<x\le 1"), "(0,1]", C, "a chained inequality is a bounded interval"),
+    (B(r"0\le x\le 1"), "(0,1]", W, "... with its endpoints as written"),
+    (B("x>3"), r"(-\infty,3)", W, "the other side of 3"),
     (B(r"x \ne 2"), r"x \neq 2", C, "`\\ne` spelling"),
     (B("x=1, y=2"), "y=2, x=1", C, "a list of equations, unordered"),
     # --- multiple gold answers ------------------------------------------------------------------
