@@ -18,6 +18,7 @@ in place is sampled from on the next call, with no copy and no recompilation.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -90,6 +91,8 @@ class JaxSampler(Sampler):
     Attributes:
         policy_version: bumped by whoever updates the model's weights.
         num_compilations: how many times prefill/decode were traced (i.e. compiled).
+        last_stats: the last `generate` call's wall time in prefill and in decode (first-token
+            sampling counts as prefill) and its prompt and generated token counts.
     """
 
     def __init__(
@@ -120,6 +123,7 @@ class JaxSampler(Sampler):
         self.min_bucket = min_bucket
         self.policy_version = 0
         self.num_compilations = 0
+        self.last_stats: dict[str, float] = {}
         self._key = jax.random.PRNGKey(seed)
         self._vocab_size = int(model.config.vocab_size)
         self._cache_dtype = getattr(model, "dtype", jnp.float32)
@@ -135,6 +139,9 @@ class JaxSampler(Sampler):
     ) -> list[list[Completion]]:
         """For each prompt, `params.n` completions (token ids, log-probs, finish reason, text)."""
         rows = [self._checked(p, i) for i, p in enumerate(prompts) for _ in range(params.n)]
+        self.last_stats = dict.fromkeys(
+            ("prefill_s", "decode_s", "prompt_tokens", "generated_tokens"), 0.0
+        )
         if params.seed is None:
             self._key, key = jax.random.split(self._key)
         else:
@@ -201,10 +208,13 @@ class JaxSampler(Sampler):
         config = FilterConfig.from_params(params, self._vocab_size)
         knobs = self._knobs(params)
         graphdef, weights = nnx.split(self.model)
+        started = time.perf_counter()
         state = self._prefill(
             weights, jnp.asarray(tokens_bp), jnp.asarray(mask_bp), keys_b, jnp.asarray(budget_b),
             knobs, graphdef=graphdef, config=config, d=d,
         )  # fmt: skip
+        jax.block_until_ready(state.tokens_bd)
+        prefilled = time.perf_counter()
         cut: list[int | None] = [None] * len(rows)
         chunk = self.stop_check_interval if params.stop else d
         while True:
@@ -217,7 +227,13 @@ class JaxSampler(Sampler):
                 state = state._replace(done_b=jnp.asarray(done_b))
             if done_b[: len(rows)].all() or int(state.step) >= d:
                 break
-        return self._completions(state, rows, knobs, cut)
+        completions = self._completions(state, rows, knobs, cut)
+        stats = self.last_stats
+        stats["prefill_s"] += prefilled - started
+        stats["decode_s"] += time.perf_counter() - prefilled
+        stats["prompt_tokens"] += sum(len(r) for r in rows)
+        stats["generated_tokens"] += sum(len(c.token_ids) for c in completions)
+        return completions
 
     def _check_stops(
         self,

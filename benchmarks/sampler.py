@@ -1,0 +1,198 @@
+"""Sampler throughput: `JaxSampler` against transformers' `generate` on the same weights.
+
+For two Qwen 2 architecture sizes (vocab 512), 64-token prompts and 128 new tokens, at batch
+1, 8 and 32, it measures prefill and decode tokens/s of both, and sets decode against the
+memory-bandwidth bound: each decode step must read every weight once plus the KV cache of the
+tokens so far, so ``bound tok/s = batch / (bytes per step / read bandwidth)``, with the read
+bandwidth measured in the same run by streaming a large array.
+
+    python benchmarks/sampler.py                      # prints one JSON document
+    python benchmarks/sampler.py --batches 8 --sizes small
+
+Timing: best of ``--repeats`` warm runs (compilation excluded). EOS is disabled so every row
+generates all 128 tokens. transformers' prefill is its ``max_new_tokens=1`` call and its decode
+the difference to the full call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from agentrl.models import CausalLM, Qwen2Config, save
+from agentrl.sampling import JaxSampler, SamplingParams
+from agentrl.tokenizer import builtin_tiny_tokenizer
+
+SIZES = {
+    "small": dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4,
+                  num_key_value_heads=2, intermediate_size=704),
+    "large": dict(hidden_size=512, num_hidden_layers=8, num_attention_heads=8,
+                  num_key_value_heads=4, intermediate_size=1408),
+}  # fmt: skip
+PROMPT_LEN, NEW_TOKENS = 64, 128
+
+
+class NoEosTokenizer:
+    """The tiny tokenizer with no EOS ids, so every row decodes its full budget."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.eos_token_ids: tuple[int, ...] = ()
+        self.pad_token_id = inner.pad_token_id
+
+    def decode(self, ids: Any, **kw: Any) -> str:
+        return str(self.inner.decode(ids, **kw))
+
+
+@dataclass
+class Timing:
+    prefill_s: float
+    decode_s: float
+
+
+def read_bandwidth_gbs(megabytes: int = 512, repeats: int = 5) -> dict[str, float]:
+    """Streaming read bandwidth: sum a large float32 array (numpy and jax, best of runs)."""
+    n = megabytes * 2**20 // 4
+    host = np.ones(n, np.float32)
+    dev = jnp.ones(n, jnp.float32)
+    total = jax.jit(jnp.sum)
+    total(dev).block_until_ready()
+    best_np = best_jax = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        host.sum()
+        best_np = min(best_np, time.perf_counter() - t)
+        t = time.perf_counter()
+        total(dev).block_until_ready()
+        best_jax = min(best_jax, time.perf_counter() - t)
+    nbytes = n * 4
+    return {"numpy": nbytes / best_np / 1e9, "jax": nbytes / best_jax / 1e9}
+
+
+def decode_bytes_per_step(config: Qwen2Config, batch: int, param_bytes: int) -> float:
+    """Weights once, plus the K and V of every cached token, averaged over the decode."""
+    mean_context = PROMPT_LEN + NEW_TOKENS / 2
+    kv_per_token = 2 * config.num_hidden_layers * config.num_key_value_heads * config.head_dim * 4
+    return param_bytes + batch * mean_context * kv_per_token
+
+
+def time_jax(sampler: JaxSampler, prompts: list[list[int]], repeats: int) -> Timing:
+    params = SamplingParams(temperature=1.0, max_tokens=NEW_TOKENS, seed=0)
+    sampler.generate(prompts, params)  # compile
+    best = Timing(float("inf"), float("inf"))
+    for _ in range(repeats):
+        out = sampler.generate(prompts, params)
+        if any(len(c[0].token_ids) != NEW_TOKENS for c in out):
+            raise RuntimeError("a row stopped early; the benchmark needs full-length rows")
+        stats = sampler.last_stats
+        best = Timing(
+            min(best.prefill_s, stats["prefill_s"]), min(best.decode_s, stats["decode_s"])
+        )
+    return best
+
+
+def time_transformers(model: Any, prompts: list[list[int]], repeats: int) -> Timing:
+    import torch
+
+    ids = torch.tensor(prompts)
+    kwargs = dict(attention_mask=torch.ones_like(ids), do_sample=True, eos_token_id=None,
+                  pad_token_id=0, use_cache=True)  # fmt: skip
+
+    def run(new: int) -> float:
+        t = time.perf_counter()
+        with torch.no_grad():
+            out = model.generate(ids, max_new_tokens=new, min_new_tokens=new, **kwargs)
+        if out.shape[1] != ids.shape[1] + new:
+            raise RuntimeError(f"transformers generated {out.shape[1] - ids.shape[1]} tokens")
+        return time.perf_counter() - t
+
+    run(NEW_TOKENS)  # warm up
+    one = min(run(1) for _ in range(repeats))
+    full = min(run(NEW_TOKENS) for _ in range(repeats))
+    return Timing(one, max(full - one, 1e-9))
+
+
+def bench_size(name: str, batches: list[int], repeats: int, bandwidth: float) -> dict[str, Any]:
+    import torch
+    import transformers
+
+    tokenizer = builtin_tiny_tokenizer()
+    size = SIZES[name]
+    head_dim = size["hidden_size"] // size["num_attention_heads"]
+    config = Qwen2Config(
+        vocab_size=512, head_dim=head_dim, max_position_embeddings=1024, tie_word_embeddings=True,
+        **size,
+    )  # fmt: skip
+    model = CausalLM(config, rngs=nnx.Rngs(0))
+    param_bytes = sum(
+        x.size * x.dtype.itemsize for x in jax.tree.leaves(nnx.state(model, nnx.Param))
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        save(model, tokenizer, folder)
+        hf_model = transformers.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    hf_model.eval()
+    sampler = JaxSampler(model, NoEosTokenizer(tokenizer), max_context=PROMPT_LEN + NEW_TOKENS)
+    rng = np.random.default_rng(0)
+    rows = []
+    for batch in batches:
+        prompts = rng.integers(3, 512, size=(batch, PROMPT_LEN)).tolist()
+        ours = time_jax(sampler, prompts, repeats)
+        theirs = time_transformers(hf_model, prompts, repeats)
+        bound = batch / (decode_bytes_per_step(config, batch, param_bytes) / (bandwidth * 1e9))
+        decode = batch * (NEW_TOKENS - 1) / ours.decode_s
+        rows.append({
+            "batch": batch,
+            "jax_prefill_tok_s": round(batch * PROMPT_LEN / ours.prefill_s),
+            "jax_decode_tok_s": round(decode),
+            "transformers_prefill_tok_s": round(batch * PROMPT_LEN / theirs.prefill_s),
+            "transformers_decode_tok_s": round(batch * (NEW_TOKENS - 1) / theirs.decode_s),
+            "decode_speedup_vs_transformers": round(theirs.decode_s / ours.decode_s, 2),
+            "bandwidth_bound_decode_tok_s": round(bound),
+            "fraction_of_bound": round(decode / bound, 3),
+        })  # fmt: skip
+    return {
+        "size": name,
+        "config": SIZES[name],
+        "parameters": int(param_bytes // 4),
+        "compilations": sampler.num_compilations,
+        "results": rows,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 8, 32])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    import torch
+
+    bandwidth = read_bandwidth_gbs()
+    best = max(bandwidth.values())
+    report = {
+        "benchmark": "sampler",
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                    "jax_backend": jax.default_backend(), "torch_threads": torch.get_num_threads()},
+        "prompt_tokens": PROMPT_LEN,
+        "new_tokens": NEW_TOKENS,
+        "read_bandwidth_gb_s": {k: round(v, 2) for k, v in bandwidth.items()},
+        "sizes": [bench_size(s, args.batches, args.repeats, best) for s in args.sizes],
+    }  # fmt: skip
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
