@@ -53,6 +53,7 @@ class _Worker:
         )
         self._buffer = b""
         self.ready = False
+        self.served = 0
 
     @property
     def pid(self) -> int:
@@ -124,13 +125,20 @@ class WorkerPool:
     Args:
         size: number of worker processes (requests beyond it wait for an idle worker).
         startup_timeout: seconds a new worker may take to import sympy.
+        max_requests: a worker is replaced after this many requests, so that sympy's caches
+            and any leak stay bounded in long runs.
     """
 
-    def __init__(self, size: int = 2, *, startup_timeout: float = 60.0) -> None:
+    def __init__(
+        self, size: int = 2, *, startup_timeout: float = 60.0, max_requests: int = 5000
+    ) -> None:
         if not isinstance(size, int) or size < 1:
             raise ConfigError(f"got size={size!r}, need an int >= 1")
         self.size = size
         self.startup_timeout = startup_timeout
+        if not isinstance(max_requests, int) or max_requests < 1:
+            raise ConfigError(f"got max_requests={max_requests!r}, need an int >= 1")
+        self.max_requests = max_requests
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         for _ in range(size):
             self._idle.put(None)
@@ -161,6 +169,10 @@ class WorkerPool:
                         "verdict": "timeout",
                         "reason": f"sympy took over {timeout:.3g}s; killed",
                     }
+                worker.served += 1
+                if worker.served >= self.max_requests:
+                    worker.kill()
+                    worker = _Worker()  # a fresh one warms up while the caller goes on
                 return reply
             if died is not None and died.starting:
                 raise GradingError(

@@ -109,6 +109,21 @@ def test_warm_starts_every_worker_and_close_stops_them(pool):
     assert len(pool.pids()) == 2
 
 
+def test_workers_are_recycled_after_max_requests():
+    small = WorkerPool(1, max_requests=2)
+    try:
+        grade(r"\boxed{a+b}", "b+a", pool=small)
+        first = small.pids()
+        grade(r"\boxed{a+c}", "c+a", pool=small)  # the second request retires the worker
+        second = small.pids()
+        assert len(first) == len(second) == 1 and first != second
+        assert grade(r"\boxed{a+d}", "d+a", pool=small).verdict == "correct"
+    finally:
+        small.close()
+    with pytest.raises(ConfigError, match="max_requests=0"):
+        WorkerPool(1, max_requests=0)
+
+
 def test_workers_that_cannot_start_raise_a_clear_error(monkeypatch):
     from agentrl.grading import pool as pool_module
 
