@@ -230,6 +230,7 @@ class _PidsCgroup:
             return None
         name = f"agentrl-sandbox-{os.getpid()}-{os.urandom(4).hex()}"
         for root in cls.ROOTS:
+            _remove_stale_cgroups(root)
             path = os.path.join(root, name)
             try:
                 os.mkdir(path)
@@ -271,6 +272,19 @@ class _PidsCgroup:
                 return
             except OSError:
                 time.sleep(0.02)
+
+
+def _remove_stale_cgroups(root: str) -> None:
+    """Remove empty cgroups left by runs of processes that died before cleaning up."""
+    try:
+        names = [n for n in os.listdir(root) if n.startswith("agentrl-sandbox-")]
+    except OSError:
+        return
+    for name in names:
+        owner = name.split("-")[2]
+        if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+            with contextlib.suppress(OSError):  # still has processes: leave it
+                os.rmdir(os.path.join(root, name))
 
 
 def isolation(limits: SandboxLimits) -> dict[str, str]:
