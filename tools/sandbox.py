@@ -49,6 +49,9 @@ from pathlib import Path
 
 from agentrl.errors import ToolError
 
+from ._cgroup import PidsCgroup
+from ._cgroup import available as cgroups_available
+
 _CHILD_SOURCE = (Path(__file__).with_name("_sandbox_child.py")).read_text()
 EXIT_MEMORY = 86  # keep in sync with _sandbox_child.py
 EXIT_SETUP = 87
@@ -214,85 +217,12 @@ def _processes_of(uid: int) -> list[int]:
     return pids
 
 
-class _PidsCgroup:
-    """A pids cgroup for one run: a task limit that binds root too, and a list of every
-    process the run started (even ones that left the process group), so all can be killed."""
-
-    ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")  # cgroup v1 pids hierarchy, then v2
-    THREAD_ALLOWANCE = 16  # pids.max counts threads as well as processes
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    @classmethod
-    def create(cls, max_processes: int) -> _PidsCgroup | None:
-        if os.geteuid() != 0 or _PROBES.get("cgroup") is False:
-            return None
-        name = f"agentrl-sandbox-{os.getpid()}-{os.urandom(4).hex()}"
-        for root in cls.ROOTS:
-            _remove_stale_cgroups(root)
-            path = os.path.join(root, name)
-            try:
-                os.mkdir(path)
-            except OSError:
-                continue
-            try:
-                Path(path, "pids.max").write_text(str(max_processes + 1 + cls.THREAD_ALLOWANCE))
-            except OSError:
-                os.rmdir(path)
-                continue
-            _PROBES["cgroup"] = True
-            return cls(path)
-        _PROBES["cgroup"] = False
-        return None
-
-    def add(self, pid: int) -> None:
-        Path(self.path, "cgroup.procs").write_text(str(pid))
-
-    def pids(self) -> list[int]:
-        try:
-            return [int(x) for x in Path(self.path, "cgroup.procs").read_text().split()]
-        except OSError:
-            return []
-
-    def kill_all_and_remove(self) -> None:
-        for _ in range(50):
-            pids = self.pids()
-            if not pids:
-                break
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.01)
-        for _ in range(50):  # the kernel frees the cgroup a moment after its last task exits
-            try:
-                os.rmdir(self.path)
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.02)
-
-
-def _remove_stale_cgroups(root: str) -> None:
-    """Remove empty cgroups left by runs of processes that died before cleaning up."""
-    try:
-        names = [n for n in os.listdir(root) if n.startswith("agentrl-sandbox-")]
-    except OSError:
-        return
-    for name in names:
-        owner = name.split("-")[2]
-        if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
-            with contextlib.suppress(OSError):  # still has processes: leave it
-                os.rmdir(os.path.join(root, name))
-
-
 def isolation(limits: SandboxLimits) -> dict[str, str]:
     """Which mechanisms a run with `limits` gets on this machine."""
     netns = limits.isolate_network and _can_unshare_net()
     switch = limits.switch_user and _uid_range() is not None
     hook = "audit hook" if limits.audit_hook else ""
-    cgroup = "pids cgroup" if _PROBES.get("cgroup") else ""
+    cgroup = "pids cgroup" if cgroups_available() else ""
     tokens = "fork tokens" if limits.audit_hook else ""
     return {
         "network": " + ".join(x for x in ("netns" if netns else "", hook) if x) or "open",
@@ -473,7 +403,7 @@ def _run(
     config = json.dumps(_child_config(limits, scratch, uid, token_fd))
     command = [*prefix, sys.executable, "-I", "-B", "-u", "-X", "utf8", "-c", _CHILD_SOURCE, config]
     start = time.monotonic()
-    cgroup = _PidsCgroup.create(limits.max_processes)
+    cgroup = PidsCgroup.create(limits.max_processes)
     proc = subprocess.Popen(
         command,
         cwd=scratch,

@@ -14,8 +14,9 @@ import pytest
 
 from agentrl.messages import ToolCall
 from agentrl.tooling import execute_tool_calls
+from agentrl.tools._cgroup import PidsCgroup
 from agentrl.tools.python import PythonTool
-from agentrl.tools.sandbox import SandboxLimits, _PidsCgroup, isolation, run_python
+from agentrl.tools.sandbox import SandboxLimits, isolation, run_python
 
 # Code that ends by itself gets a generous wall clock (the machine may be busy); code that
 # must be killed gets 1.5 s.
@@ -98,7 +99,7 @@ def test_process_limit_holds_without_the_audit_hook():
     code = FORK_BOMB.split("while True")[0]
     result = run_python(code, limits)
     forked = int(result.output.split("forked ")[1].split()[0])
-    assert forked <= limits.max_processes + 1 + _PidsCgroup.THREAD_ALLOWANCE < 50
+    assert forked <= limits.max_processes + 1 + PidsCgroup.THREAD_ALLOWANCE < 50
     assert "Resource temporarily unavailable" in result.output
     assert_host_unharmed(result.output)
 
