@@ -206,3 +206,31 @@ def test_bad_folders_name_the_problem(tmp_path):
     (tmp_path / "tokenizer_config.json").write_text("{not json")
     with pytest.raises(ModelError, match="not valid JSON"):
         Tokenizer.from_pretrained(tmp_path)
+
+
+def test_tools_can_be_agentrl_tools():
+    import agentrl
+
+    @agentrl.tool(register=False)
+    def add(a: int, b: int) -> int:
+        """Add two integers.
+
+        Args:
+            a: the first.
+            b: the second.
+        """
+        return a + b
+
+    tok = builtin_tiny_tokenizer()
+    messages = [{"role": "user", "content": "2+3?"}]
+    text = tok.render(messages, [add], add_generation_prompt=True)
+    assert text == tok.render(messages, [add.schema()], add_generation_prompt=True)
+    assert '"name": "add"' in text
+
+
+def test_module_examples_run():
+    import doctest
+
+    import agentrl.tokenizer
+
+    assert doctest.testmod(agentrl.tokenizer).failed == 0
