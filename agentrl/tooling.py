@@ -28,12 +28,14 @@ turns every outcome (result, validation error, unknown tool, exception, timeout)
 from __future__ import annotations
 
 import copy
+import importlib
 import inspect
 import json
 import re
 import threading
 import typing
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
@@ -160,7 +162,7 @@ class Tool:
     ) -> None:
         if not callable(fn):
             raise ToolError(f"a tool wraps a callable, got {type(fn).__name__}")
-        target = fn if inspect.isfunction(fn) or inspect.ismethod(fn) else fn.__call__  # type: ignore[operator]
+        target = _call_target(fn)
         name = name or getattr(fn, "__name__", None) or type(fn).__name__
         if not _NAME_RE.match(name):
             raise ToolError(f"tool name {name!r} must match {_NAME_RE.pattern}")
@@ -241,6 +243,69 @@ class Tool:
 
     def __repr__(self) -> str:
         return f"Tool({self.name!r}, parameters={list(self.arguments_model.model_fields)})"
+
+    # -- pickling: the generated pydantic model is rebuilt from the function on load -----------
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["arguments_model"]
+        state["fn"] = _picklable(self.fn)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        fn = state["fn"]
+        state["fn"] = fn.resolve() if isinstance(fn, _DecoratedRef) else fn
+        self.__dict__.update(state)
+        target = _call_target(self.fn)
+        doc = inspect.getdoc(target) or inspect.getdoc(self.fn)
+        self.arguments_model = _parameters_model(target, self.name, parse_docstring(doc)[1])
+
+
+def _call_target(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return fn if inspect.isfunction(fn) or inspect.ismethod(fn) else fn.__call__  # type: ignore[operator]
+
+
+def _lookup(module_name: str, qualname: str) -> Any:
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@dataclass(frozen=True)
+class _DecoratedRef:
+    """A decorated function or class instance, pickled by where its decorator put it.
+
+    ``@tool`` rebinds the function's (or class's) name to the Tool (or ToolFactory), so plain
+    pickling, which looks the original up by name, cannot find it; this finds it through them.
+    """
+
+    module: str
+    qualname: str
+    instance_state: dict[str, Any] | None = None  # for an instance of a decorated class
+
+    def resolve(self) -> Any:
+        owner = _lookup(self.module, self.qualname)
+        if self.instance_state is None:
+            return owner.fn
+        instance = owner.cls.__new__(owner.cls)
+        instance.__dict__.update(self.instance_state)
+        return instance
+
+
+def _picklable(fn: Any) -> Any:
+    cls = fn if inspect.isfunction(fn) else type(fn)
+    module, qualname = getattr(cls, "__module__", None), getattr(cls, "__qualname__", "")
+    if module is None or "<locals>" in qualname:
+        return fn
+    try:
+        owner = _lookup(module, qualname)
+    except (ImportError, AttributeError):
+        return fn
+    if inspect.isfunction(fn) and isinstance(owner, Tool) and owner.fn is fn:
+        return _DecoratedRef(module, qualname)
+    if isinstance(owner, ToolFactory) and owner.cls is cls and hasattr(fn, "__dict__"):
+        return _DecoratedRef(module, qualname, dict(vars(fn)))
+    return fn
 
 
 def _describe_validation_error(tool_name: str, error: pydantic.ValidationError) -> str:

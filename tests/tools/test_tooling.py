@@ -255,3 +255,21 @@ def test_results_are_text_and_errors_become_messages():
     assert message["content"] == "[1, 2]"
     [err] = error_messages(["invalid JSON"])
     assert err["role"] == "tool" and err["content"] == "error: invalid JSON"
+
+
+@tool(register=False, timeout_s=7)
+def shout(text: str) -> str:
+    """Upper-case a text."""
+    return text.upper()
+
+
+def test_tools_pickle_including_decorated_and_stateful_ones():
+    import pickle
+
+    search = registry.make("search", documents=["alpha beta", "gamma delta"])
+    for original in (shout, registry.make("python", wall_time_s=3), search):
+        copy = pickle.loads(pickle.dumps(original))
+        assert copy.schema() == original.schema()
+        assert (copy.name, copy.timeout_s) == (original.name, original.timeout_s)
+    assert pickle.loads(pickle.dumps(shout))(text="hi") == "HI"
+    assert pickle.loads(pickle.dumps(search))(query="gamma") == "[1] doc-1: gamma delta"
