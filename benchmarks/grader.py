@@ -100,15 +100,18 @@ def _make_one(kind: str, rng: random.Random) -> tuple[str, str, str]:
 
 
 def throughput(items: list[tuple[str, str]], workers: int, timeout: float) -> dict[str, object]:
-    pool = WorkerPool(workers)
+    pool = WorkerPool(workers, max_requests=10**9)  # no recycling inside the measurement
     try:
         pool.warm()  # start the workers (import sympy) before timing
+        pids = pool.pids()
+        cpu_before = time.process_time() + sum(_cpu_seconds(p) for p in pids)
         with ThreadPoolExecutor(max_workers=2 * workers) as threads:
             started = time.perf_counter()
             results = list(
                 threads.map(lambda item: grade(item[0], item[1], timeout=timeout, pool=pool), items)
             )
             elapsed = time.perf_counter() - started
+        cpu = time.process_time() + sum(_cpu_seconds(p) for p in pool.pids()) - cpu_before
     finally:
         pool.close()
     return {
@@ -116,8 +119,19 @@ def throughput(items: list[tuple[str, str]], workers: int, timeout: float) -> di
         "responses": len(items),
         "seconds": round(elapsed, 3),
         "responses_per_s": round(len(items) / elapsed, 1),
+        # CPU time (caller + workers) does not depend on how busy the machine is.
+        "cpu_ms_per_response": round(1000 * cpu / len(items), 3),
         "verdicts": dict(Counter(r.verdict for r in results)),
     }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc (0 where unavailable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pathological(timeout: float) -> dict[str, object]:
