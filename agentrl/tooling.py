@@ -43,16 +43,18 @@ import pydantic
 from agentrl.errors import ToolError, did_you_mean
 from agentrl.messages import Message, ToolCall, message
 from agentrl.registration import tools as tool_registry
+from agentrl.toolschema import (
+    describe_validation_error,
+    parameters_model,
+    parse_docstring,
+    strip_titles,
+)
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_OUTPUT_CHARS = 8000
 CHARS_PER_TOKEN = 4  # for a token cap without a tokenizer; a rough average for English and code
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what OpenAI accepts as a function name
-_SECTION_RE = re.compile(
-    r"^(Args|Arguments|Parameters|Returns|Raises|Yields|Example|Examples|"
-    r"Note|Notes|Attributes|See Also|Warning|Warnings):\s*$"
-)
 
 
 class ToolArgumentError(ToolError):
@@ -67,76 +69,7 @@ class Tokenizer(typing.Protocol):
     def decode(self, ids: list[int]) -> str: ...
 
 
-# -- docstrings ---------------------------------------------------------------------------------
-def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
-    """Split a Google-style docstring into (description, {argument: description}).
-
-    The description is every paragraph before the first section header; argument descriptions
-    come from the ``Args:`` section, continuation lines joined with spaces.
-    """
-    lines = inspect.cleandoc(doc or "").splitlines()
-    description: list[str] = []
-    args: dict[str, str] = {}
-    section: str | None = None
-    current: str | None = None
-    arg_indent = 0
-    for line in lines:
-        header = _SECTION_RE.match(line.strip())
-        if header and not line.startswith(" "):
-            section, current = header.group(1), None
-            continue
-        if section is None:
-            description.append(line)
-        elif section in ("Args", "Arguments", "Parameters") and line.strip():
-            indent = len(line) - len(line.lstrip())
-            entry = re.match(r"^\s*\*{0,2}(\w+)\s*(?:\(.*?\))?\s*:\s*(.*)$", line)
-            if entry and (current is None or indent <= arg_indent):
-                current, arg_indent = entry.group(1), indent
-                args[current] = entry.group(2).strip()
-            elif current is not None:
-                args[current] = f"{args[current]} {line.strip()}".strip()
-    return "\n".join(description).strip(), args
-
-
 # -- the Tool -----------------------------------------------------------------------------------
-def _parameters_model(fn: Callable[..., Any], name: str, arg_docs: dict[str, str]) -> type:
-    """A pydantic model with one field per parameter of `fn` (annotation, default, description)."""
-    signature = inspect.signature(fn)
-    try:
-        hints = typing.get_type_hints(fn, include_extras=True)
-    except (NameError, TypeError, AttributeError) as e:
-        raise ToolError(f"tool {name!r}: cannot resolve the type annotations: {e}") from e
-    fields: dict[str, Any] = {}
-    for param in signature.parameters.values():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise ToolError(f"tool {name!r}: *args/**kwargs ({param.name!r}) have no schema")
-        if param.name not in hints:
-            raise ToolError(f"tool {name!r}: parameter {param.name!r} needs a type annotation")
-        default = ... if param.default is param.empty else param.default
-        field = pydantic.Field(default, description=arg_docs.get(param.name))
-        fields[param.name] = (hints[param.name], field)
-    config = pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=False)
-    model_name = "".join(part.capitalize() for part in re.split(r"[_-]", name)) + "Arguments"
-    return pydantic.create_model(model_name, __config__=config, **fields)
-
-
-def _strip_titles(schema: Any) -> Any:
-    """Drop pydantic's generated ``title`` keywords (noise to the model); keep property names."""
-    if isinstance(schema, dict):
-        out = {}
-        for key, value in schema.items():
-            if key == "title" and isinstance(value, str):
-                continue
-            if key in ("properties", "$defs") and isinstance(value, dict):
-                out[key] = {k: _strip_titles(v) for k, v in value.items()}
-            else:
-                out[key] = _strip_titles(value)
-        return out
-    if isinstance(schema, list):
-        return [_strip_titles(item) for item in schema]
-    return schema
-
-
 class Tool:
     """A callable the agent can use: a function plus its name, description and argument schema.
 
@@ -182,13 +115,13 @@ class Tool:
         self.timeout_s = float(timeout_s)
         self.max_output_chars = max_output_chars
         self.max_output_tokens = max_output_tokens
-        self.arguments_model: type[pydantic.BaseModel] = _parameters_model(target, name, arg_docs)
+        self.arguments_model: type[pydantic.BaseModel] = parameters_model(target, name, arg_docs)
 
     # -- schema ----------------------------------------------------------------------------------
     @property
     def parameters(self) -> dict[str, Any]:
         """The JSON schema of the arguments object."""
-        schema = _strip_titles(self.arguments_model.model_json_schema())
+        schema = strip_titles(self.arguments_model.model_json_schema())
         schema.setdefault("properties", {})
         return schema
 
@@ -214,7 +147,7 @@ class Tool:
         try:
             model = self.arguments_model.model_validate(dict(arguments))
         except pydantic.ValidationError as e:
-            raise ToolArgumentError(_describe_validation_error(self.name, e)) from None
+            raise ToolArgumentError(describe_validation_error(self.name, e)) from None
         return {key: getattr(model, key) for key in type(model).model_fields}
 
     def run(self, arguments: Mapping[str, Any]) -> Any:
@@ -257,7 +190,7 @@ class Tool:
         self.__dict__.update(state)
         target = _call_target(self.fn)
         doc = inspect.getdoc(target) or inspect.getdoc(self.fn)
-        self.arguments_model = _parameters_model(target, self.name, parse_docstring(doc)[1])
+        self.arguments_model = parameters_model(target, self.name, parse_docstring(doc)[1])
 
 
 def _call_target(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -306,21 +239,6 @@ def _picklable(fn: Any) -> Any:
     if isinstance(owner, ToolFactory) and owner.cls is cls and hasattr(fn, "__dict__"):
         return _DecoratedRef(module, qualname, dict(vars(fn)))
     return fn
-
-
-def _describe_validation_error(tool_name: str, error: pydantic.ValidationError) -> str:
-    problems = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "arguments"
-        if item["type"] == "extra_forbidden":
-            problems.append(f"unexpected argument `{where}`")
-        elif item["type"] == "missing":
-            problems.append(f"missing required argument `{where}`")
-        else:
-            shown = repr(item.get("input"))
-            shown = shown if len(shown) <= 60 else shown[:57] + "..."
-            problems.append(f"argument `{where}`: {item['msg']} (got {shown})")
-    return f"invalid arguments for tool `{tool_name}`: " + "; ".join(problems)
 
 
 class ToolFactory:
