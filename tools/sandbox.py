@@ -75,6 +75,7 @@ class SandboxLimits:
             may also hold at most 10,000 entries).
         max_output_chars: the output kept (head and tail; the middle is cut and counted).
         isolate_network: run in a new network namespace when possible.
+        use_cgroup: run in an own pids cgroup when possible.
         audit_hook: install the audit hook (off only to test the kernel layers alone).
         switch_user: run as an unused uid when started as root.
     """
@@ -88,6 +89,7 @@ class SandboxLimits:
     scratch_mb: int = 64
     max_output_chars: int = 8000
     isolate_network: bool = True
+    use_cgroup: bool = True
     audit_hook: bool = True
     switch_user: bool = True
 
@@ -222,7 +224,7 @@ def isolation(limits: SandboxLimits) -> dict[str, str]:
     netns = limits.isolate_network and _can_unshare_net()
     switch = limits.switch_user and _uid_range() is not None
     hook = "audit hook" if limits.audit_hook else ""
-    cgroup = "pids cgroup" if cgroups_available() else ""
+    cgroup = "pids cgroup" if limits.use_cgroup and cgroups_available() else ""
     tokens = "fork tokens" if limits.audit_hook else ""
     return {
         "network": " + ".join(x for x in ("netns" if netns else "", hook) if x) or "open",
@@ -403,7 +405,7 @@ def _run(
     config = json.dumps(_child_config(limits, scratch, uid, token_fd))
     command = [*prefix, sys.executable, "-I", "-B", "-u", "-X", "utf8", "-c", _CHILD_SOURCE, config]
     start = time.monotonic()
-    cgroup = PidsCgroup.create(limits.max_processes)
+    cgroup = PidsCgroup.create(limits.max_processes) if limits.use_cgroup else None
     proc = subprocess.Popen(
         command,
         cwd=scratch,

@@ -79,8 +79,13 @@ while True:  # and now the real bomb
 )
 
 
-def test_fork_bomb_is_contained_reported_and_cleaned_up():
-    result = run_python(FORK_BOMB, KILL_LIMITS)
+@pytest.mark.parametrize("kernel_layers", [True, False], ids=["all-layers", "no-cgroup-no-netns"])
+def test_fork_bomb_is_contained_reported_and_cleaned_up(kernel_layers):
+    """Also without the root-only layers (what a non-root caller gets, but for RLIMIT_NPROC)."""
+    limits = SandboxLimits(
+        **{**KILL_LIMITS.__dict__, "use_cgroup": kernel_layers, "isolate_network": kernel_layers}
+    )
+    result = run_python(FORK_BOMB, limits)
     assert "forked 4 error: [Errno 11] sandbox: process limit reached (4)" in result.output
     assert result.reason is not None and result.reason.startswith("killed:")
     assert "[sandbox: killed:" in result.report()
