@@ -44,6 +44,12 @@ def grade_any(response: str, answers: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def _has_boxed(text: str) -> bool:
+    from agentrl.grading import extract_boxed
+
+    return extract_boxed(text) is not None
+
+
 class MathEnv(Env):
     """Answer a math problem in one turn; reward 1 if the boxed answer is correct, else 0.
 
@@ -60,6 +66,7 @@ class MathEnv(Env):
     """
 
     data_format: Literal["deepscaler", "gsm8k"] = "deepscaler"
+    require_boxed = True  # reward 0 without a \boxed{} answer
     env_id = "math"
 
     def __init__(
@@ -138,6 +145,17 @@ class MathEnv(Env):
     def _grade_turn(self, action: str) -> Turn:
         if self.task is None:
             raise EnvError("no task; call reset() first")
+        if self.require_boxed and not _has_boxed(action):
+            # As DeepScaleR's reward: the prompt asks for \boxed{}; without one there is no
+            # answer. (The grader's "last number" fallback would let a policy that sprays numbers
+            # collect reward.)
+            grade = {
+                "verdict": "unparseable",
+                "reason": "no \\boxed{} answer",
+                "predicted": "",
+                "gold": self.task.answer,
+            }
+            return Turn([], 0.0, True, {"correct": 0.0}, {"grade": grade})
         grade = grade_any(action, self.task.answers or (self.task.answer,))
         reward = 1.0 if grade["verdict"] == "correct" else 0.0
         return Turn([], reward, True, {"correct": reward}, {"grade": grade})
