@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +23,7 @@ from agentrl.errors import ConfigError
 from agentrl.rollout.episode import Episode, EpisodePlan
 from agentrl.rollout.summary import Progress, RolloutSummary
 from agentrl.sampling.base import Sampler, SamplingParams
+from agentrl.tokenizer.core import tool_schema
 from agentrl.trajectory import Trajectory
 
 
@@ -239,20 +241,45 @@ class _Runner:
 
     def _reset(self, plans: list[EpisodePlan], pool: ThreadPoolExecutor) -> list[Episode]:
         episodes = [Episode(plan=p, env=None, env_id=self.env_id) for p in plans]
+        for e in episodes:  # hand out idle envs here: the pool threads must not race for them
+            e.env = self.idle_envs.pop() if self.idle_envs else None
         self._run_all(pool, {e.plan.index: (e, self._reset_one) for e in episodes}, "env.reset")
+        t0 = time.perf_counter()
+        # The episodes of a group usually get the very same prompt: render it once, copy it.
+        prompts: dict[str, Any] = {}
+        for episode in episodes:
+            if episode.done:
+                continue
+            try:
+                self._start_session(episode, prompts)
+            except Exception as e:  # a template that refuses this env's messages
+                episode.fail(e, "chat template")
+        self.env_s += time.perf_counter() - t0
         return episodes
 
     def _reset_one(self, episode: Episode) -> None:
-        episode.env = self.idle_envs.pop() if self.idle_envs else self.make_env()
+        if episode.env is None:
+            episode.env = self.make_env()
         options = (
             None if episode.plan.task_index is None else {"task_index": episode.plan.task_index}
         )
         observation, info = episode.env.reset(seed=episode.plan.seed, options=options)
         task = info.get("task") if isinstance(info, Mapping) else None
         episode.task = dict(task) if isinstance(task, Mapping) else {}
+        episode.observation = [dict(m) for m in observation]
+
+    def _start_session(self, episode: Episode, prompts: dict[str, Any]) -> None:
         tools = tuple(getattr(episode.env, "tools", ()) or ())
-        episode.session = self.chat_session(self.tokenizer, tools or None)
-        episode.start(observation)
+        key = json.dumps(
+            [episode.observation, [tool_schema(t) for t in tools]], sort_keys=True, default=str
+        )
+        if key in prompts:
+            episode.session = prompts[key].copy()
+            episode.messages.extend(dict(m) for m in episode.observation)
+        else:
+            episode.session = self.chat_session(self.tokenizer, tools or None)
+            episode.start(episode.observation)
+            prompts[key] = episode.session.copy()
         if self.max_context is not None and episode.num_tokens >= self.max_context:
             episode.end("context_limit")
 

@@ -49,6 +49,7 @@ class Episode:
     step_rewards: list[float] = field(default_factory=list)
     components: dict[str, float] = field(default_factory=dict)
     finish_reasons: list[str] = field(default_factory=list)
+    observation: list[dict[str, Any]] = field(default_factory=list)  # from env.reset
     action: str | None = None  # the text to step the env with this turn
     env_broken: bool = False  # the env raised or hung: do not reuse it
     logprobs_missing: bool = False

@@ -118,6 +118,13 @@ def test_one_generate_call_per_turn_batches_every_active_episode(tok):
     assert [t.termination for t in result.trajectories] == ["terminated"] * 6 + ["truncated"] * 2
     assert result.summary.terminations == {"terminated": 6, "truncated": 2}
     assert result.summary.generate_calls == 3
+    # the two episodes of a group share one rendered prompt, but not their sessions
+    alone = rollout(
+        CountEnv(), ScriptedSampler(tok, script(replies)), tok, tasks=[2], progress=False
+    )
+    for t in result.trajectories[4:6]:
+        t.validate_invariants()
+        assert t.token_ids == alone.trajectories[0].token_ids
     assert result.summary.mean_reward == pytest.approx(6 / 8)
 
 
