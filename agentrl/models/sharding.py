@@ -67,7 +67,12 @@ def spec_for(path: str, shape: Sequence[int], mesh: Mesh, rules: Rules) -> Parti
 
 
 def path_str(path: Sequence[Any]) -> str:
-    return "/".join(str(getattr(p, "key", p)) for p in path)
+    """``layers/0/self_attn/q_proj/kernel`` from an nnx graph path or a pytree key path (whose
+    last step into the Variable, ``.value``, is dropped)."""
+    parts = [str(getattr(p, "key", getattr(p, "name", getattr(p, "idx", p)))) for p in path]
+    if parts and parts[-1] == "value" and not isinstance(path[-1], str):
+        parts.pop()
+    return "/".join(parts)
 
 
 def rules_for(model: nnx.Module) -> Rules:
