@@ -281,3 +281,20 @@ def test_recorded_requests_are_valid_trajectories(server, client, tok):
         [{"role": "user", "content": "record me"}], add_generation_prompt=True
     )
     assert traj.messages[-1] == {"role": "assistant", "content": "Hello from agentrl! 2+3=5"}
+
+
+def test_a_failing_sampler_answers_500_and_the_server_keeps_serving(tok):
+    class Flaky(ScriptedSampler):
+        def generate(self, prompts, params):
+            if params.max_tokens == 13:
+                raise RuntimeError("device on fire")
+            return super().generate(prompts, params)
+
+    app = create_app(Flaky(tok, ["fine"]), tok, model_name="scripted")
+    with ServerThread(app) as running:
+        body = {"messages": [{"role": "user", "content": "x"}]}
+        broken = httpx.post(running.url + "/v1/chat/completions", json={**body, "max_tokens": 13})
+        assert broken.status_code == 500
+        assert "RuntimeError: device on fire" in broken.json()["error"]["message"]
+        ok = httpx.post(running.url + "/v1/chat/completions", json={**body, "max_tokens": 5})
+        assert ok.status_code == 200 and ok.json()["choices"][0]["message"]["content"] == "fine"
