@@ -84,6 +84,16 @@ def rollout(
         `RolloutResult` with one trajectory per planned episode, in plan order (groups are
         contiguous), and a `RolloutSummary`.
 
+    Each trajectory's ``termination`` says why its episode ended:
+
+    - ``"terminated"`` / ``"truncated"``: the env said so after a step;
+    - ``"max_tokens"``: the env ended the episode on a completion that was cut by
+      ``params.max_tokens`` (the env still saw and graded the cut text);
+    - ``"context_limit"``: no room left under `max_context`; a completion cut by the context is
+      not stepped, and env/tool tokens past the limit are cut off (``info["cut_tokens"]``);
+    - ``"error"``: the env raised, hung past `step_timeout`, returned a non-finite reward or
+      messages the chat template refused; ``Trajectory.error`` holds the reason.
+
     Raises:
         ConfigError: bad arguments. A failing env never raises: its episode ends with
             termination ``"error"`` and the reason in ``Trajectory.error``. A failing sampler
