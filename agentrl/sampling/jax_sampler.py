@@ -196,12 +196,14 @@ class JaxSampler(Sampler):
         self, rows: list[list[int]], params: SamplingParams, key: jax.Array, offset: int
     ) -> list[Completion]:
         budgets = [max(0, min(params.max_tokens, self._context - len(r))) for r in rows]
-        p = bucket(max(len(r) for r in rows), self.min_bucket)
+        # A prompt that fills the context gets no tokens; a stand-in keeps it from inflating P.
+        device_rows = [r if n > 0 else r[-1:] for r, n in zip(rows, budgets)]
+        p = bucket(max(len(r) for r in device_rows), self.min_bucket)
         d = bucket(max(max(budgets), 1), self.min_bucket)
         b = bucket(len(rows), 1)
         pad_id = int(self.tokenizer.pad_token_id)
-        tokens_bp = left_pad(rows, p, b, pad_id)
-        mask_bp = left_pad([[1] * len(r) for r in rows], p, b, 0).astype(bool)
+        tokens_bp = left_pad(device_rows, p, b, pad_id)
+        mask_bp = left_pad([[1] * len(r) for r in device_rows], p, b, 0).astype(bool)
         budget_b = np.zeros(b, np.int32)
         budget_b[: len(rows)] = budgets
         keys_b = jax.vmap(jax.random.fold_in, (None, 0))(key, jnp.arange(b) + offset)

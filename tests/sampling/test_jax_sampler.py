@@ -157,19 +157,24 @@ def test_compiles_once_per_bucket_and_reads_live_weights(setup):
     assert _tokens(sampler.generate(prompts, greedy)) == _tokens(before)
     assert sampler.num_compilations == compiled
     # A new bucket (longer prompts) compiles once more: prefill and decode.
-    sampler.generate([prompts[0] * 2, prompts[1] * 3], greedy)
+    sampler.generate([prompts[0] * 2, prompts[1] * 3, *prompts[1:]], greedy)
     assert sampler.num_compilations == compiled + 2
 
 
 def test_context_limit_and_bad_prompts(setup):
     _, _, sampler, prompts = setup
+    greedy = SamplingParams(temperature=0, max_tokens=MAX_TOKENS)
     long_prompt = (prompts[0] * 8)[:60]  # 60 of 64 slots: only 4 new tokens fit
-    (short,), (full,) = sampler.generate(
-        [long_prompt, (prompts[0] * 8)[:64]], SamplingParams(temperature=0, max_tokens=MAX_TOKENS)
-    )
+    sampler.generate([long_prompt, *prompts], greedy)  # the 64-token bucket, compiled
+    compiled = sampler.num_compilations
+    rows = [long_prompt, (prompts[0] * 8)[:64], (prompts[0] * 8)[:100], prompts[1]]
+    (short,), (full,), (over,), _ = sampler.generate(rows, greedy)
     assert len(short.token_ids) <= 4
-    assert full.token_ids == [] and full.finish_reason == "length"
-    assert "max_context=64" in str(full.metadata["error"])
+    for completion in (full, over):
+        assert completion.token_ids == [] and completion.finish_reason == "length"
+        assert "max_context=64" in str(completion.metadata["error"])
+    # The over-long prompt did not make a 128-token prompt bucket.
+    assert sampler.num_compilations == compiled
     with pytest.raises(SamplerError, match="prompt 1 is empty"):
         sampler.generate([[1], []], SamplingParams())
     with pytest.raises(SamplerError, match="token id 512, outside the vocabulary"):
