@@ -51,7 +51,8 @@ def test_dpo_step_and_online_pairs():
     assert second["loss"] < first["loss"] and second["margin"] > 0
 
 
-@pytest.mark.parametrize("mode", ["logit", "feature", "on_policy"])
+# logit and on_policy differ only in the kernel (forward vs reverse KL, tested against NumPy)
+@pytest.mark.parametrize("mode", ["feature", "on_policy"])
 def test_distill_step(mode):
     teacher = make_model(seed=7, hidden_size=48 if mode == "feature" else 32)
     config = DistillConfig(mode=mode, temperature=2.0, optimizer={"lr": 1e-2})
