@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_trajectories
+from trainer_helpers import make_trajectories
 
 from agentrl.errors import ConfigError
 from agentrl.trainers.batching import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
-from conftest import make_model, make_trajectories, params_changed
+from trainer_helpers import make_model, make_trajectories, params_changed
 
 from agentrl.trainers.grpo import GRPOConfig, GRPOLearner
 
@@ -13,7 +13,11 @@ from agentrl.trainers.grpo import GRPOConfig, GRPOLearner
 @pytest.fixture(scope="module")
 def learner():
     config = GRPOConfig(
-        kl_coef=0.05, num_inner_epochs=2, recompute_old_logprobs=True, optimizer={"lr": 1e-2}
+        kl_coef=0.05,
+        num_inner_epochs=2,
+        num_minibatches=2,
+        recompute_old_logprobs=True,
+        optimizer={"lr": 1e-2},
     )
     return GRPOLearner(config, make_model())
 
@@ -27,7 +31,7 @@ def test_step_changes_every_parameter_lowers_the_loss_and_tracks_kl(learner):
     before = jax.tree.map(np.array, learner.params)
     metrics = learner.train_step(batch)
     assert params_changed(before, learner.params) == []
-    assert learner.step == 2  # two inner epochs reuse the rollout's pi_old
+    assert learner.step == 4  # 2 epochs x 2 minibatches, all reusing the rollout's pi_old
     after = learner.eval_loss(batch)
     assert after["pg_loss"] < first["pg_loss"]
     assert after["kl"] > 0

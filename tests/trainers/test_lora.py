@@ -5,8 +5,8 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
-from conftest import make_model, params_changed, random_sequences
 from flax import nnx
+from trainer_helpers import make_model, params_changed, random_sequences
 
 from agentrl.errors import ConfigError
 from agentrl.models.lora import LoRAConfig, apply_lora

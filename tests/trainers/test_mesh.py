@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
-from conftest import make_model, make_trajectories
+from trainer_helpers import make_model, make_trajectories
 
 from agentrl.models.sharding import make_mesh
 from agentrl.trainers.grpo import GRPOConfig, GRPOLearner

@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
-from conftest import make_model, make_trajectories, params_changed, random_sequences
+from trainer_helpers import make_model, make_trajectories, params_changed, random_sequences
 
 from agentrl.errors import ConfigError
 from agentrl.trainers.data import PreferencePair, SequenceExample

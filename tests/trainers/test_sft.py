@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax
 import numpy as np
-from conftest import make_model, params_changed, random_sequences
+from trainer_helpers import make_model, params_changed, random_sequences
 
 from agentrl.trainers.sft import SFTConfig, SFTLearner
 

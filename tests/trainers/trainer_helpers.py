@@ -1,9 +1,11 @@
-"""Shared fixtures for the trainer tests: a tiny Qwen2-architecture model and fixed batches."""
+"""Helpers for the trainer tests: a tiny Qwen2-architecture model and fixed data.
+
+(A plain module, not a conftest: `from conftest import` would be ambiguous across test areas.)
+"""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 VOCAB = 64
 
@@ -45,11 +47,6 @@ def params_changed(before, after):
         if np.array_equal(np.asarray(b), np.asarray(a)):
             same.append(jax.tree_util.keystr(path))
     return same
-
-
-@pytest.fixture
-def model_factory():
-    return make_model
 
 
 def make_trajectories(groups: int, group_size: int, seed: int = 0, env_tokens: bool = False):
