@@ -48,6 +48,10 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+# Flags that would silently disagree with the config.yaml of a run being resumed.
+RESUME_CLASHES = ("env", "algo", "model", "data", "config", "seed", "control", "run_dir")
+
+
 def resolve_config(args: argparse.Namespace) -> Any:
     """Preset of the env < --config < flags < --set, validated."""
     from agentrl.config import load_config
@@ -56,10 +60,17 @@ def resolve_config(args: argparse.Namespace) -> Any:
     if args.resume:
         from agentrl.infra.run_dir import RunDir
 
+        clash = [f"--{f.replace('_', '-')}" for f in RESUME_CLASHES if getattr(args, f) is not None]
+        if clash:
+            raise ConfigError(
+                f"got --resume with {', '.join(clash)}: a resumed run keeps its own config.yaml "
+                "(change a value with --set KEY=VALUE)"
+            )
         run = RunDir.open(args.resume)
         if not run.config_path.is_file():
             raise ConfigError(f"run folder {args.resume!r} has no config.yaml to resume from")
-        return load_config(TrainConfig, run.config_path, args.set)
+        flags = ["progress=false"] if args.quiet else []
+        return load_config(TrainConfig, run.config_path, [*flags, *args.set])
     env_id = args.env or "deepscaler"
     real = args.model is not None
     preset = preset_path(env_id, real_model=real)

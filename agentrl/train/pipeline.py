@@ -9,19 +9,21 @@ exactly what an uninterrupted run would have done.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from agentrl.errors import ConfigError
+from agentrl.infra.metrics import read_metrics, series
 from agentrl.infra.run_dir import RunDir
 from agentrl.train.config import TrainConfig
 from agentrl.train.stages import (
+    ROLLOUT_BATCH,
     RunContext,
     device_copy,
     host_copy,
+    pool_sft_step,
     rl_learner,
     rl_update,
     sft_learner,
@@ -48,42 +50,64 @@ def build_split(config: TrainConfig) -> tuple[TaskSplit, Any | None]:
 
     env_cfg = config.env
 
-    def make(data: str | None) -> Any:
+    def make(key: str, data: str | None) -> Any:
         kwargs = dict(env_cfg.kwargs)
         if data is not None:
             if not Path(data).is_file():
-                raise ConfigError(f"got data file {data!r}, which does not exist")
+                what = "a folder" if Path(data).is_dir() else "not there"
+                raise ConfigError(f"got {key}={data!r}, which is {what}; need a data file")
             kwargs["data"] = data
         return agentrl.make(env_cfg.id, **kwargs)
 
-    env = make(env_cfg.data)
-    eval_env = make(env_cfg.eval_data) if env_cfg.eval_data else None
-    sft_env = make(env_cfg.sft_data) if env_cfg.sft_data else None
+    env = make("env.data", env_cfg.data)
+    eval_env = make("env.eval_data", env_cfg.eval_data) if env_cfg.eval_data else None
+    sft_env = make("env.sft_data", env_cfg.sft_data) if env_cfg.sft_data else None
     return TaskSplit.build(env, eval_env, config.eval.num_problems), sft_env
+
+
+def prepare_data(config: TrainConfig) -> tuple[TaskSplit, list[Any]]:
+    """The task split and the warm-start conversations: every data check of a run, done
+    before anything slow (or a run folder) is made."""
+    split, sft_env = build_split(config)
+    conversations: list[Any] = []
+    if config.warm_start.enabled or config.algo == "sft" or config.control == "sft":
+        conversations = split.warm_start_conversations(config.warm_start.pool_size, sft_env)
+    return split, conversations
 
 
 class Trainer:
     """One run of `TrainConfig` in `run` (a new or a resumed run folder)."""
 
-    def __init__(self, config: TrainConfig, run: RunDir, *, resuming: bool = False) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        run: RunDir,
+        data: tuple[TaskSplit, list[Any]],
+        *,
+        resuming: bool = False,
+    ) -> None:
+        from agentrl.infra.checkpoint import Checkpointer
         from agentrl.sampling.jax_sampler import JaxSampler
         from agentrl.trainers.data import chat_example
 
         self.config, self.run, self.resuming = config, run, resuming
         self.started = time.perf_counter()
+        split, conversations = data
         model, tokenizer = build_policy(config)
-        split, sft_env = build_split(config)
         sampler = JaxSampler(
-            model, tokenizer, max_context=config.model.max_context, seed=config.seed, max_batch=256
+            model,
+            tokenizer,
+            max_context=config.model.max_context,
+            seed=config.seed,
+            max_batch=ROLLOUT_BATCH,
         )
         self.loggers: dict[str, Any] = {}
+        # On resume, each stream's log is cut back to the step its stage restarts from: RL
+        # from its checkpoint, a re-run warm-start or control from 0 (set when known).
+        self.restart: dict[str, int] = {}
         self.ctx = RunContext(config, model, tokenizer, sampler, split, self._log)
-        if config.warm_start.enabled or config.algo == "sft" or config.control == "sft":
-            conversations = split.warm_start_conversations(config.warm_start.pool_size, sft_env)
-            self.ctx.pool = [chat_example(tokenizer, c) for c in conversations]
+        self.ctx.pool = [chat_example(tokenizer, c) for c in conversations]
         self.rl_ckpt = run.checkpointer(keep=config.checkpoint.keep, every=config.checkpoint.every)
-        from agentrl.infra.checkpoint import Checkpointer
-
         self.warm_ckpt = Checkpointer(run.path / "warmstart", keep=1, every=1)
 
     # -- logging --------------------------------------------------------------------------------
@@ -93,25 +117,16 @@ class Trainer:
 
             path = self.run.metrics_path if stream == "rl" else self.run.path / f"{stream}.jsonl"
             tb = self.run.tb_dir if stream == "rl" else self.run.tb_dir / stream
-            resume_step = self._resume_step if stream == "rl" and self.resuming else None
+            resume_step = self.restart.get(stream, 0) if self.resuming else None
             self.loggers[stream] = MetricsLogger(path, tb_dir=tb, resume_step=resume_step)
         self.loggers[stream].log(step, metrics)
-
-    _resume_step: int | None = None
 
     # -- the run ------------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
         cfg, run = self.config, self.run
         before = self._warm_start_or_restore()
         learner = rl_learner(self.ctx)
-        start, prior_s = 0, 0.0
-        latest = self.rl_ckpt.latest_step()
-        if self.resuming and latest is not None:
-            restored = self.rl_ckpt.restore(latest, {"learner": learner.state_dict()})
-            learner.load_state_dict(restored.state["learner"])
-            start = self._resume_step = latest
-            prior_s = float((restored.data or {}).get("train_seconds", 0.0))
-            _say(f"resuming {run.path} at {cfg.algo} step {start}")
+        start, prior_s = self._restore_rl(learner)
         budget = cfg.schedule.time_budget_s
         budget = None if budget is None else max(0.0, budget - prior_s)
 
@@ -119,7 +134,7 @@ class Trainer:
             data = {"step": step, "train_seconds": prior_s + train_s}
             self.rl_ckpt.save(step, {"learner": learner.state_dict()}, data=data, config=cfg)
 
-        steps, train_s, curve = timed_loop(
+        steps, train_s, _ = timed_loop(
             self.ctx,
             learner,
             stream="rl",
@@ -135,11 +150,19 @@ class Trainer:
         )
         self.rl_ckpt.wait()
         after = self.ctx.evaluate()
+        # From the log, not this process's loop: a resumed run's curve starts before it.
+        curve = [list(p) for p in zip(*series(read_metrics(run.metrics_path), "eval/accuracy"))]
         run.update_summary(
             {
                 "eval_after": after,
                 "steps": steps,
-                cfg.algo: {"steps": steps, "seconds": prior_s + train_s, "curve": curve},
+                cfg.algo: {
+                    "steps": steps,
+                    "seconds": prior_s + train_s,
+                    "curve": curve,
+                    # update compilations in this process: one per distinct batch shape
+                    "compilations": learner.compilations,
+                },
                 "improvement_points": 100 * (after["accuracy"] - before["accuracy"]),
                 "resumed": self.resuming,
             }
@@ -151,11 +174,28 @@ class Trainer:
         self._export()
         if cfg.control == "sft":
             self._control(prior_s + train_s)
-        summary = run.update_summary({"wall_seconds": time.perf_counter() - self.started})
+        summary = run.update_summary(
+            {
+                "wall_seconds": time.perf_counter() - self.started,
+                "sampler_compilations": self.ctx.sampler.num_compilations,
+            }
+        )
         self._plots()
-        for logger in self.loggers.values():
-            logger.close()
+        for closable in [*self.loggers.values(), self.rl_ckpt, self.warm_ckpt]:
+            closable.close()
         return summary
+
+    def _restore_rl(self, learner: Any) -> tuple[int, float]:
+        """Load the newest complete RL checkpoint when resuming: (its step, train seconds)."""
+        latest = self.rl_ckpt.latest_step() if self.resuming else None
+        self.restart["rl"] = latest or 0
+        if latest is None:
+            return 0, 0.0
+        restored = self.rl_ckpt.restore(latest, {"learner": learner.state_dict()})
+        learner.load_state_dict(restored.state["learner"])
+        self.ctx.sampler.policy_version = latest  # trajectories say which update sampled them
+        _say(f"resuming {self.run.path} at {self.config.algo} step {latest}")
+        return latest, float((restored.data or {}).get("train_seconds", 0.0))
 
     def _warm_start_or_restore(self) -> dict[str, float]:
         """Run the warm-start (saving its weights), or restore them when resuming."""
@@ -164,7 +204,11 @@ class Trainer:
             learner = sft_learner(self.ctx)
             got = self.warm_ckpt.restore(0, {"learner": learner.state_dict()})
             learner.load_state_dict(got.state["learner"])
-            return dict(run.read_summary()["eval_before"])
+            before = run.read_summary().get("eval_before")
+            if before is None:  # killed between the warm-start checkpoint and its eval
+                before = self.ctx.evaluate()
+                run.update_summary({"eval_before": before})
+            return dict(before)
         run.update_summary(
             {
                 "seed": cfg.seed,
@@ -184,6 +228,7 @@ class Trainer:
                         "accuracy": result.accuracy,
                         "pool_size": len(self.ctx.pool),
                         "curve": result.history,
+                        "compilations": learner.compilations,
                     }
                 }
             )
@@ -207,7 +252,7 @@ class Trainer:
             start_step=0,
             max_steps=10**9,
             budget_s=seconds,
-            step_fn=_control_step,
+            step_fn=pool_sft_step,
         )
         result = self.ctx.evaluate()
         return self.run.update_summary(
@@ -228,7 +273,6 @@ class Trainer:
         export_hf(self.ctx.model, self.ctx.tokenizer, self.run.path / "model")
 
     def _plots(self) -> None:
-        from agentrl.infra.metrics import read_metrics
         from agentrl.infra.plots import plot_metrics
 
         plot_metrics(self.run.metrics_path, self.run.plots_dir, title=self.run.path.name)
@@ -240,15 +284,6 @@ class Trainer:
                 title=f"{self.run.path.name} warm-start",
             )
         _accuracy_plot(self.run)
-
-
-def _control_step(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float], int]:
-    import numpy as np
-
-    batch_size = ctx.config.warm_start.batch_size
-    idx = np.random.default_rng(10**6 + step).integers(0, len(ctx.pool), batch_size)
-    metrics = learner.train_step([ctx.pool[i] for i in idx])
-    return metrics, int(metrics.get("tokens", 0))
 
 
 def _accuracy_plot(run: RunDir) -> None:
@@ -291,15 +326,19 @@ def _say(text: str) -> None:
 def train(
     config: TrainConfig, *, run_dir: str | Path | None = None, resume: str | Path | None = None
 ) -> dict[str, Any]:
-    """Run `config` (or resume the run folder `resume`) and return its summary."""
+    """Run `config` (or resume the run folder `resume`) and return its summary.
+
+    Raises:
+        ConfigError: bad data (a missing file, too few records for the held-out set, no
+            worked solutions for a warm-start), raised before the run folder is made.
+    """
+    data = prepare_data(config)
     if resume is not None:
         run = RunDir.open(resume)
-        trainer = Trainer(config, run, resuming=True)
+        trainer = Trainer(config, run, data, resuming=True)
     else:
         run = RunDir.create(run_dir, env=config.env.id, algo=config.algo, config=config)
-        trainer = Trainer(config, run)
+        trainer = Trainer(config, run, data)
     _say(f"run folder: {run.path}")
     run.update_summary({"run_dir": str(run.path)})
-    summary = trainer.fit()
-    (run.path / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
-    return summary
+    return trainer.fit()

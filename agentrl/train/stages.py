@@ -7,6 +7,8 @@ control: from the warm-start weights, the RL stage's wall time spent on more poo
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,10 @@ from agentrl.sampling.base import SamplingParams
 from agentrl.train.config import TrainConfig
 from agentrl.train.tasks import TaskSplit
 
+# Episodes per generate call: one RL step of the embedded default (32 prompts x 8) is one
+# sampler batch, and the JaxSampler is built with the same `max_batch`.
+ROLLOUT_BATCH = 256
+
 
 @dataclass
 class RunContext:
@@ -33,6 +39,19 @@ class RunContext:
     split: TaskSplit
     log: Callable[[str, int, dict[str, Any]], None]  # (stream, step, metrics)
     pool: list[Any] = field(default_factory=list)  # warm-start SequenceExamples
+    error_steps: int = 0  # RL steps that had failed episodes so far
+
+    def report_errors(self, step: int, errors: list[Any], total: int) -> None:
+        """Say why episodes failed, for the first few steps that had failures (the metric
+        ``rollout/errors`` counts them all; a run keeps going)."""
+        self.error_steps += 1
+        if self.error_steps <= 3:
+            print(
+                f"agentrl: step {step}: {len(errors)} of {total} episodes failed "
+                f"(recorded, not trained on); first: {errors[0].error}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def evaluate(self) -> dict[str, float]:
         """Greedy held-out accuracy (and mean reward) of the current weights."""
@@ -47,6 +66,7 @@ class RunContext:
             params=params,
             progress=False,
             max_context=self.config.model.max_context,
+            max_concurrency=ROLLOUT_BATCH,
             **self.split.heldout_kwargs(),
         )
         trajs = result.trajectories
@@ -111,16 +131,18 @@ def warm_start(ctx: RunContext, learner: Any) -> WarmStartResult:
     while step < cfg.max_steps:
         metrics = learner.train_step([ctx.pool[i] for i in next(batches)])
         step += 1
+        evaluate = step % cfg.eval_every == 0 or step == cfg.max_steps
+        if evaluate:
+            metrics["eval/accuracy"] = ctx.evaluate()["accuracy"]
+            history.append((step, metrics["eval/accuracy"]))
+        ctx.log("warmstart", step, metrics)
         bar.update(step, metrics, tokens=int(metrics.get("tokens", 0)))
-        if step % cfg.eval_every and step != cfg.max_steps:
+        if not evaluate:
             continue
-        ev = ctx.evaluate()
-        history.append((step, ev["accuracy"]))
-        ctx.log("warmstart", step, {**metrics, "eval/accuracy": ev["accuracy"]})
-        bar.update(step, {"eval/accuracy": ev["accuracy"]})
-        if ev["accuracy"] >= cfg.target_accuracy:
+        accuracy = metrics["eval/accuracy"]
+        if accuracy >= cfg.target_accuracy:
             break
-        best, since_best = (ev["accuracy"], 0) if ev["accuracy"] > best else (best, since_best + 1)
+        best, since_best = (accuracy, 0) if accuracy > best else (best, since_best + 1)
         if since_best >= cfg.patience:
             break
     bar.close()
@@ -151,14 +173,16 @@ def rl_learner(ctx: RunContext) -> Any:
 
 
 def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float], int]:
-    """One RL step: fresh prompts, a rollout, one `train_step`. Returns metrics and tokens."""
+    """One RL step: fresh prompts, a rollout, one `train_step`. Returns metrics and tokens.
+
+    Everything random here derives from (config.seed, step): the prompts, the sampling seed
+    and SFT's pool batch. That is what makes ``--resume`` repeat a killed run exactly.
+    """
     from agentrl.rollout import rollout
 
     cfg = ctx.config
     if cfg.algo == "sft":  # plain SFT: more pool epochs (the `--control sft` comparison)
-        batch = [ctx.pool[i] for i in pool_batch(len(ctx.pool), cfg.warm_start.batch_size, step)]
-        metrics = learner.train_step(batch)
-        return metrics, int(metrics.get("tokens", 0))
+        return pool_sft_step(ctx, learner, step)
     params = SamplingParams(
         temperature=cfg.rollout.temperature,
         top_p=cfg.rollout.top_p,
@@ -173,36 +197,59 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
         params=params,
         progress=False,
         max_context=cfg.model.max_context,
+        max_concurrency=ROLLOUT_BATCH,
         **ctx.split.train_kwargs(step, cfg.rollout.prompts_per_step, cfg.rollout.group_size),
     )
     rollout_s = time.perf_counter() - t0
     trajs = result.trajectories
+    errors = [t for t in trajs if t.termination == "error"]
+    if errors:
+        ctx.report_errors(step, errors, len(trajs))
     t1 = time.perf_counter()
-    if cfg.algo == "dpo":
-        from agentrl.trainers.dpo import online_pairs
-
-        pairs = online_pairs(trajs)
-        metrics = learner.train_step(pairs) if pairs else {"pairs": 0.0}
-    else:
-        metrics = learner.train_step(trajs)
+    metrics = learn(cfg.algo, learner, trajs)
     ctx.sampler.policy_version += 1
     tokens = sum(t.num_policy_tokens for t in trajs)
-    rewards = [t.reward for t in trajs]
     metrics = {
         **metrics,
-        "reward/mean": float(np.mean(rewards)),
+        "reward/mean": float(np.mean([t.reward for t in trajs])),
         "train/accuracy": float(np.mean([_is_correct(t) for t in trajs])),
         "rollout/seconds": rollout_s,
         "update/seconds": time.perf_counter() - t1,
         "rollout/tokens_per_s": tokens / max(rollout_s, 1e-9),
-        "rollout/errors": float(sum(t.termination == "error" for t in trajs)),
+        "rollout/errors": float(len(errors)),
         "rollout/mean_completion_tokens": tokens / max(len(trajs), 1),
     }
     return metrics, tokens
 
 
-def pool_batch(pool_size: int, batch_size: int, step: int) -> np.ndarray:
-    return np.random.default_rng(step).integers(0, pool_size, batch_size)
+def learn(algo: str, learner: Any, trajectories: list[Any]) -> dict[str, float]:
+    """One learner update on a rollout, keeping failed episodes out of the loss.
+
+    A failed episode (termination "error": the env or its grader raised) has a reward that
+    says nothing about the policy. It keeps its row with a zero loss mask, so the batch shape
+    (and the compiled update) stays the same; one with under 2 tokens (reset failed) cannot
+    be a row at all and is dropped. GRPO's group statistics still count its reward.
+    """
+    kept = []
+    for t in trajectories:
+        if t.termination != "error":
+            kept.append(t)
+        elif len(t.token_ids) >= 2 and algo != "dpo":
+            kept.append(t.model_copy(update={"loss_mask": [0] * len(t.token_ids)}))
+    if algo == "dpo":
+        from agentrl.trainers.dpo import online_pairs
+
+        pairs = online_pairs(kept)
+        return learner.train_step(pairs) if pairs else {"pairs": 0.0, "skipped": 1.0}
+    return learner.train_step(kept) if kept else {"skipped": 1.0}
+
+
+def pool_sft_step(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float], int]:
+    """One SFT step on a batch of the worked-solution pool drawn from (seed, step)."""
+    rng = np.random.default_rng([ctx.config.seed, step])
+    batch = rng.integers(0, len(ctx.pool), ctx.config.warm_start.batch_size)
+    metrics = learner.train_step([ctx.pool[i] for i in batch])
+    return metrics, int(metrics.get("tokens", 0))
 
 
 def timed_loop(
@@ -242,5 +289,8 @@ def timed_loop(
         bar.update(step, metrics, tokens=tokens)
         if on_step is not None:
             on_step(step, train_s)
+        if budget_s is not None:  # the clock, not max_steps, ends a timed stage: ETA by time
+            per_step = train_s / (step - start_step)
+            bar.total = min(max_steps, step + math.ceil(max(0.0, budget_s - train_s) / per_step))
     bar.close()
     return step, train_s, curve

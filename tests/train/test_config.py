@@ -1,0 +1,131 @@
+"""`agentrl train` configuration and bad input: no model is built and nothing is compiled."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agentrl.cli import main
+from agentrl.config import load_config
+from agentrl.errors import ConfigError
+from agentrl.train.config import PRESETS, TrainConfig, preset_path
+from agentrl.train.pipeline import prepare_data, train
+
+
+@pytest.mark.parametrize("path", sorted(PRESETS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_preset_parses(path: Path) -> None:
+    config = load_config(TrainConfig, path)
+    assert config.env.id == "deepscaler"
+
+
+def test_presets_are_found_for_tiny_and_real_models() -> None:
+    assert preset_path("deepscaler-v0", real_model=False) == PRESETS / "deepscaler.yaml"
+    assert preset_path("deepscaler", real_model=True) == PRESETS / "deepscaler-hf.yaml"
+    assert preset_path("guess-number", real_model=False) is None
+
+
+def test_print_config_round_trips_through_config_file(tmp_path: Path, capsys) -> None:
+    flags = ["--set", "rollout.group_size=4", "--set", "grpo.optimizer.lr=3e-5", "--seed", "7"]
+    assert main(["train", "--print-config", *flags]) == 0
+    printed = capsys.readouterr().out
+    assert "group_size: 4" in printed and "seed: 7" in printed
+    file = tmp_path / "run.yaml"
+    file.write_text(printed)
+    assert main(["train", "--config", str(file), "--print-config"]) == 0
+    assert capsys.readouterr().out == printed
+    config = load_config(TrainConfig, file)
+    assert config.grpo.optimizer.lr == 3e-5 and config.seed == 7
+
+
+def test_the_real_model_preset_is_chosen_with_model(capsys) -> None:
+    assert main(["train", "--model", "/some/hf/folder", "--print-config"]) == 0
+    out = capsys.readouterr().out
+    assert "path: /some/hf/folder" in out and "lr: 1.0e-06" in out
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("grpo.optimzer.lr=1e-5", ["grpo.optimzer", "Did you mean `optimizer`?"]),
+        ("rollout.groupsize=4", ["rollout.groupsize", "`group_size`"]),
+        ("rollout.temperature=hot", ["rollout.temperature='hot'"]),
+        ("rollout.group_size=1", ["rollout.group_size=1", "GRPO needs >= 2"]),
+        ("eval.num_problems=0", ["eval.num_problems=0"]),
+        ("algo=reinforce", ["algo='reinforce'"]),
+    ],
+)
+def test_bad_overrides_name_the_key_and_value(override: str, expected: list[str], capsys) -> None:
+    assert main(["train", "--print-config", "--set", override]) == 2
+    err = capsys.readouterr().err
+    for text in expected:
+        assert text in err
+
+
+def test_resume_refuses_flags_that_would_disagree_with_its_config(tmp_path: Path, capsys) -> None:
+    assert main(["train", "--resume", str(tmp_path), "--algo", "ppo"]) == 2
+    assert "--algo" in capsys.readouterr().err
+
+
+def _config(tmp_path: Path, *overrides: str) -> TrainConfig:
+    base = ["eval.num_problems=4", "warm_start.pool_size=8"]
+    return load_config(TrainConfig, None, [*base, *overrides])
+
+
+def _data(tmp_path: Path, n: int, *, solutions: bool) -> Path:
+    records = []
+    for i in range(n):
+        record = {"problem": f"What is {i} + 2?", "answer": str(i + 2)}
+        if solutions:
+            record["solution"] = f"{i} + 2 = {i + 2}. The answer is $\\boxed{{{i + 2}}}$."
+        records.append(record)
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(records))
+    return path
+
+
+def test_a_missing_data_file_names_the_key(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    with pytest.raises(ConfigError, match=r"env\.data=.*nope\.json.*not there"):
+        prepare_data(_config(tmp_path, f"env.data={missing}"))
+    with pytest.raises(ConfigError, match=r"env\.eval_data="):
+        prepare_data(_config(tmp_path, f"env.eval_data={tmp_path}"))
+
+
+def test_data_too_small_for_the_held_out_split(tmp_path: Path) -> None:
+    data = _data(tmp_path, 4, solutions=True)
+    with pytest.raises(ConfigError, match=r"4 records.*eval\.num_problems=4"):
+        prepare_data(_config(tmp_path, f"env.data={data}"))
+
+
+def test_warm_start_without_worked_solutions_is_refused_before_the_run_folder(
+    tmp_path: Path,
+) -> None:
+    data = _data(tmp_path, 12, solutions=False)
+    config = _config(tmp_path, f"env.data={data}")
+    with pytest.raises(ConfigError, match=r"no worked solutions.*warm_start\.enabled=false"):
+        train(config, run_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    # Without a warm-start the same data is fine: RL needs answers only.
+    split, pool = prepare_data(_config(tmp_path, f"env.data={data}", "warm_start.enabled=false"))
+    assert pool == [] and split.train_indices == list(range(8))
+
+
+def test_warm_start_pool_is_disjoint_from_held_out_and_rl_starts_after_it(tmp_path: Path) -> None:
+    data = _data(tmp_path, 20, solutions=True)
+    split, pool = prepare_data(_config(tmp_path, f"env.data={data}", "warm_start.pool_size=5"))
+    assert split.heldout_indices == list(range(16, 20))
+    prompts = {c[0]["content"] for c in pool}
+    assert len(pool) == 5 and not prompts & split.heldout_prompts()
+    first_rl = split.train_kwargs(0, prompts=3, group_size=2)["tasks"]
+    assert first_rl == [5, 6, 7]  # the pool used records 0-4
+
+
+def test_procedural_split_uses_disjoint_seed_ranges() -> None:
+    config = load_config(TrainConfig, None, ["eval.num_problems=16", "warm_start.pool_size=16"])
+    split, pool = prepare_data(config)
+    assert split.train_indices is None and len(pool) == 16
+    assert not {c[0]["content"] for c in pool} & split.heldout_prompts()
+    a, b = split.train_kwargs(0, 4, 2), split.train_kwargs(1, 4, 2)
+    assert a["num_episodes"] == 8 and b["seed"] == a["seed"] + 4

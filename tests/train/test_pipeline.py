@@ -1,0 +1,223 @@
+"""`agentrl train` end to end on a tiny config, each run in its own process (as users run it).
+
+The runs share a JAX compilation cache folder, so only the first run of each learner compiles;
+the cache changes nothing but the start-up time (a cached executable is the same binary).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentrl.infra.metrics import read_metrics
+
+TINY = [
+    "model.tiny.num_hidden_layers=1",
+    "model.max_context=96",
+    "warm_start.max_steps=2",
+    "warm_start.eval_every=2",
+    "warm_start.pool_size=16",
+    "warm_start.batch_size=8",
+    "eval.num_problems=8",
+    "eval.max_tokens=16",
+    "eval.every=2",
+    "rollout.prompts_per_step=2",
+    "rollout.group_size=2",
+    "rollout.max_tokens=16",
+    "schedule.max_steps=5",
+    "schedule.time_budget_s=null",
+    "checkpoint.every=2",
+    "checkpoint.keep=3",
+    # Rewards of an untrained model are all 0, so GRPO's advantages are too: the entropy
+    # bonus makes every RL step change the weights and the optimizer state all the same.
+    "grpo.entropy_coef=0.01",
+    "ppo.entropy_coef=0.01",
+]
+# Metrics that measure the clock rather than the training; all others must repeat exactly.
+TIMING = (
+    "time",
+    "rollout/seconds",
+    "update/seconds",
+    "rollout/tokens_per_s",
+    "time/train_seconds",
+    "time/tokens_per_s",
+)
+RUN = "import sys; from agentrl.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@pytest.fixture(scope="module")
+def jax_env(tmp_path_factory) -> dict[str, str]:
+    cache = tmp_path_factory.mktemp("jax-cache")
+    return {
+        **os.environ,
+        "JAX_PLATFORMS": "cpu",
+        "JAX_COMPILATION_CACHE_DIR": str(cache),
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+    }
+
+
+def _args(run_dir: Path, *extra: str) -> list[str]:
+    sets = [a for kv in TINY for a in ("--set", kv)]
+    return ["train", "--env", "deepscaler", "--run-dir", str(run_dir), *sets, *extra]
+
+
+def _train(env: dict[str, str], args: list[str]) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN, *args], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def _summary(run: Path) -> dict[str, Any]:
+    return json.loads((run / "summary.json").read_text())
+
+
+def _training_metrics(run: Path) -> list[dict[str, float]]:
+    rows = read_metrics(run / "metrics.jsonl")
+    return [{k: v for k, v in row.items() if k not in TIMING} for row in rows]
+
+
+@pytest.fixture(scope="module")
+def straight(jax_env, tmp_path_factory) -> tuple[Path, str]:
+    """A tiny GRPO run, straight through: its folder and its stderr."""
+    run = tmp_path_factory.mktemp("straight") / "run"
+    proc = _train(jax_env, _args(run))
+    return run, proc.stderr
+
+
+def test_run_folder_is_complete(straight) -> None:
+    run, _ = straight
+    for name in ("config.yaml", "metrics.jsonl", "warmstart.jsonl", "summary.json"):
+        assert (run / name).is_file(), name
+    assert list((run / "tb").glob("events.out.tfevents.*"))
+    assert (run / "model" / "config.json").is_file()
+    assert (run / "model" / "model.safetensors").is_file()
+    assert (run / "model" / "tokenizer.json").is_file()
+    steps = sorted(int(p.name) for p in (run / "checkpoints").iterdir() if p.name.isdigit())
+    assert steps == [2, 4, 5]
+    plots = {p.name for p in (run / "plots").glob("*.png")}
+    assert {"reward.png", "reward_curve.png", "loss.png", "entropy.png", "accuracy.png"} <= plots
+    summary = _summary(run)
+    assert summary["steps"] == 5 and summary["wall_seconds"] > 0
+    for key in ("eval_before", "eval_after"):
+        assert 0 <= summary[key]["accuracy"] <= 1 and summary[key]["n"] == 8
+    assert summary["warm_start"]["steps"] == 2
+    metrics = read_metrics(run / "metrics.jsonl")
+    assert [row["step"] for row in metrics] == [1, 2, 3, 4, 5]
+    assert all(row["grad_norm"] > 0 for row in metrics)  # RL changes the weights every step
+    assert summary["grpo"]["curve"] == [
+        [2, metrics[1]["eval/accuracy"]],
+        [4, metrics[3]["eval/accuracy"]],
+    ]
+    assert [row["step"] for row in read_metrics(run / "warmstart.jsonl")] == [1, 2]
+
+
+def test_bucketed_shapes_compile_a_handful_of_times(straight) -> None:
+    summary = _summary(straight[0])
+    # Every RL batch pads to a power-of-two length: prompts + 16 tokens fit one or two buckets.
+    assert 1 <= summary["grpo"]["compilations"] <= 2
+    assert summary["warm_start"]["compilations"] == 1
+    # Prefill + decode for the greedy eval batch and the sampled RL batch (two sizes each).
+    assert summary["sampler_compilations"] <= 8
+
+
+def test_progress_lines_without_a_terminal(straight) -> None:
+    _, stderr = straight
+    number = r"-?[\d.]+(e[-+]\d+)?"
+    duration = r"\d+:\d\d:\d\d"
+    rl = [line for line in stderr.splitlines() if line.startswith("rl ")]
+    warm = [line for line in stderr.splitlines() if line.startswith("warm-start ")]
+    assert rl and warm, stderr
+    assert re.fullmatch(
+        rf"rl 5/5 \| reward {number} \| loss {number} \| acc {number} \| [\d.]+k? tok/s "
+        rf"\| {duration}",
+        rl[-1],
+    ), rl[-1]
+    assert re.fullmatch(
+        rf"rl 1/5 \| reward {number} \| loss {number} \| [\d.]+k? tok/s \| {duration} "
+        rf"\| eta {duration}",
+        rl[0],
+    ), rl[0]
+    assert re.fullmatch(
+        rf"warm-start 2/2 \| loss {number} \| acc {number} \| [\d.]+k? tok/s \| {duration}",
+        warm[-1],
+    ), warm[-1]
+
+
+def test_killed_run_resumes_exactly(straight, jax_env, tmp_path: Path) -> None:
+    reference, _ = straight
+    run = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUN, *_args(run)],
+        env=jax_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    marker = run / "checkpoints" / "2" / "_CHECKPOINT_METADATA"
+    deadline = time.monotonic() + 300
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL, "the run ended before it could be killed"
+    assert "eval_after" not in _summary(run)
+    resumed = _train(jax_env, ["train", "--resume", str(run)])
+    assert re.search(r"resuming .* at grpo step [24]\b", resumed.stderr), resumed.stderr
+    assert _summary(run)["grpo"]["curve"] == _summary(reference)["grpo"]["curve"]
+    assert _training_metrics(run) == _training_metrics(reference)
+    assert _summary(run)["eval_after"]["accuracy"] == _summary(reference)["eval_after"]["accuracy"]
+    assert (
+        _summary(run)["eval_after"]["mean_tokens"]
+        == _summary(reference)["eval_after"]["mean_tokens"]
+    )
+
+
+def test_half_written_checkpoint_is_never_picked_up(straight, jax_env, tmp_path: Path) -> None:
+    reference, _ = straight
+    run = tmp_path / "run"
+    shutil.copytree(reference, run)
+    shutil.rmtree(run / "checkpoints" / "5")  # the newest, now half-written: no metadata
+    (run / "checkpoints" / "5" / "state").mkdir(parents=True)
+    (run / "checkpoints" / "5" / "state" / "garbage").write_bytes(b"\0" * 64)
+    resumed = _train(jax_env, ["train", "--resume", str(run), "--quiet"])
+    assert "at grpo step 4" in resumed.stderr
+    assert (run / "checkpoints" / "5.incomplete").is_dir()
+    assert (run / "checkpoints" / "5" / "_CHECKPOINT_METADATA").is_file()
+    assert _training_metrics(run) == _training_metrics(reference)
+    assert _summary(run)["eval_after"] == {
+        **_summary(reference)["eval_after"],
+        "seconds": _summary(run)["eval_after"]["seconds"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("algo", "extra"),
+    [("ppo", []), ("dpo", []), ("sft", ["--control", "sft"])],
+)
+def test_every_algo_runs_through_the_same_pipeline(
+    algo: str, extra: list[str], jax_env, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    _train(jax_env, _args(run, "--algo", algo, "--quiet", "--set", "schedule.max_steps=2", *extra))
+    summary = _summary(run)
+    assert summary["algo"] == algo and summary["steps"] == 2
+    for key in ("eval_before", "eval_after"):
+        assert 0 <= summary[key]["accuracy"] <= 1
+    assert [row["step"] for row in read_metrics(run / "metrics.jsonl")] == [1, 2]
+    assert (run / "model" / "model.safetensors").is_file()
+    assert (run / "plots" / "accuracy.png").is_file()
+    assert (run / "checkpoints" / "2" / "_CHECKPOINT_METADATA").is_file()
+    if extra:
+        assert 0 <= summary["control"]["accuracy"] <= 1 and summary["control"]["steps"] >= 1
+        assert read_metrics(run / "control.jsonl")
