@@ -29,6 +29,7 @@ from agentrl.models.sharding import Rules, path_str, rules_for, spec_for
 from agentrl.models.transformer import CausalLM
 
 DEFAULT_SHARD_BYTES = 2 * 1024**3
+_CHUNK_BYTES = 32 * 1024**2
 # Prefixes under which a checkpoint may keep the decoder ("model.embed_tokens.weight", ...).
 _PREFIXES = ("model.", "model.language_model.", "language_model.model.")
 
@@ -128,14 +129,40 @@ def _read_tensor(
         )
 
     def part(index: Any) -> np.ndarray:
-        index = tuple(index or ()) + (slice(None),) * (len(shape) - len(index or ()))
-        if transposed:
-            return np.asarray(reader.read(key, index[::-1]).T, dtype=dtype)
-        return np.asarray(reader.read(key, index), dtype=dtype)
+        full = tuple(index or ()) + (slice(None),) * (len(shape) - len(index or ()))
+        return _read_chunked(reader, key, full, shape, dtype, transposed)
 
     if sharding is None:
-        return jnp.asarray(part(()), dtype=dtype)
+        # The freshly read host array becomes the parameter's buffer (no copy on CPU).
+        return jax.device_put(part(()), may_alias=True)
     return jax.make_array_from_callback(shape, sharding, part)
+
+
+def _read_chunked(
+    reader: CheckpointReader,
+    key: str,
+    index: tuple[slice, ...],
+    shape: tuple[int, ...],
+    dtype: Any,
+    transposed: bool,
+) -> np.ndarray:
+    """``tensor[index]`` (in our layout) in `dtype`, converted a few MiB at a time so that the
+    stored-dtype copy never exists in full next to the result."""
+    bounds = [s.indices(d)[:2] for s, d in zip(index, shape)]
+    out = np.empty([stop - start for start, stop in bounds], dtype)
+    stored = bounds[::-1] if transposed else bounds
+    rows = stored[0][1] - stored[0][0]
+    row_bytes = max(1, out.size // max(rows, 1)) * out.itemsize
+    step = max(1, _CHUNK_BYTES // row_bytes)
+    rest = tuple(slice(a, b) for a, b in stored[1:])
+    for first in range(0, rows, step):
+        last = min(rows, first + step)
+        block = reader.read(key, (slice(stored[0][0] + first, stored[0][0] + last), *rest))
+        if transposed:
+            out[..., first:last] = block.T
+        else:
+            out[first:last] = block
+    return out
 
 
 def load_tokenizer(folder: Path) -> Any:

@@ -1,8 +1,11 @@
-"""Weight-only int8 quantization of the frozen base (for QLoRA-style fine-tuning).
+"""Weight-only quantization of the frozen base (for QLoRA-style fine-tuning): int8 and NF4.
 
-Each projection kernel ``[in, out]`` becomes int8 values and one float32 scale per output
-channel (symmetric, ``scale = max|w| / 127``). The matmul runs on the dequantized kernel and the
-scale factors out of the sum: ``y = (x @ q) * scale``. Quantized weights are
+``"int8"``: each projection kernel ``[in, out]`` becomes int8 values and one float32 scale per
+output channel (symmetric, ``scale = max|w| / 127``); the scale factors out of the sum, so the
+matmul is ``y = (x @ q) * scale``. ``"nf4"``: the 4-bit NormalFloat code of QLoRA (16 levels
+at the quantiles of a normal distribution), with one absmax scale per block of 64 inputs of
+each output column, two codes packed per byte; the kernel is rebuilt from the code book inside
+the jitted matmul. Quantized weights are
 `QuantizedParam` variables, not `nnx.Param`, so no optimizer ever selects them; LoRA adapters
 (`agentrl.models.lora`) train on top in float.
 """
@@ -21,6 +24,15 @@ from agentrl.models.layers import Linear
 
 class QuantizedParam(nnx.Variable):
     """Frozen quantized storage (int8 values or their scales); never trained."""
+
+
+# The NF4 code book (QLoRA, Dettmers et al. 2023): quantiles of N(0, 1) scaled to [-1, 1].
+NF4_CODE = (
+    -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
+    -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
+    0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
+    0.44070982933044434, 0.5626170039176941, 0.7229568362236328, 1.0,
+)  # fmt: skip
 
 
 class Int8Linear(Linear):
@@ -49,6 +61,41 @@ class Int8Linear(Linear):
         return y * self.kernel_scale[...].astype(self.dtype)
 
 
+class Nf4Linear(Linear):
+    """A `Linear` whose kernel is NF4 codes (two per byte) with one absmax per input block."""
+
+    def __init__(self, linear: Linear, block_size: int = 64) -> None:
+        n_in = linear.in_features
+        if n_in % 2:
+            raise ConfigError(f"nf4 packs two codes per byte; got in_features={n_in}, need even")
+        self.in_features = n_in
+        self.out_features = linear.out_features
+        self.dtype = linear.dtype
+        self.param_dtype = linear.param_dtype
+        self.block_size = block_size if n_in % block_size == 0 else n_in
+        kernel = linear.kernel[...].astype(jnp.float32)
+        blocks = kernel.reshape(n_in // self.block_size, self.block_size, -1)
+        absmax = jnp.max(jnp.abs(blocks), axis=1, keepdims=True)
+        absmax = jnp.where(absmax == 0, 1.0, absmax)
+        code = jnp.asarray(NF4_CODE, jnp.float32)
+        idx = jnp.argmin(jnp.abs((blocks / absmax)[..., None] - code), axis=-1).astype(jnp.uint8)
+        idx = idx.reshape(n_in // 2, 2, -1)
+        self.kernel = QuantizedParam(idx[:, 0] | (idx[:, 1] << 4))  # type: ignore[assignment]
+        self.kernel_scale = QuantizedParam(absmax[:, 0, :])
+        self.bias = nnx.data(linear.bias)
+        self.lora: Any = nnx.data(linear.lora)
+
+    def dense_kernel(self) -> jax.Array:
+        packed = self.kernel[...]
+        idx = jnp.stack([packed & 15, packed >> 4], axis=1).reshape(self.in_features, -1)
+        values = jnp.asarray(NF4_CODE, jnp.float32)[idx.astype(jnp.int32)]
+        blocks = values.reshape(self.in_features // self.block_size, self.block_size, -1)
+        return (blocks * self.kernel_scale[...][:, None, :]).reshape(self.in_features, -1)
+
+    def base(self, x: jax.Array) -> jax.Array:
+        return jnp.dot(x.astype(self.dtype), self.dense_kernel().astype(self.dtype))
+
+
 def quantize(
     model: nnx.Module, mode: str = "int8", *, skip: tuple[str, ...] = ("lm_head",)
 ) -> nnx.Module:
@@ -56,13 +103,15 @@ def quantize(
 
     Args:
         model: the model.
-        mode: only ``"int8"`` for now.
+        mode: ``"int8"`` or ``"nf4"``.
         skip: attribute names left in float (the output head by default: its error shows up
             directly in the logits and it is small next to the decoder stack).
     """
-    if mode != "int8":
-        raise ConfigError(f"got quantization mode={mode!r}, need 'int8'")
-    _replace(model, lambda linear: Int8Linear(linear) if type(linear) is Linear else linear, skip)
+    kinds = {"int8": Int8Linear, "nf4": Nf4Linear}
+    if mode not in kinds:
+        raise ConfigError(f"got quantization mode={mode!r}, need one of {sorted(kinds)}")
+    kind = kinds[mode]
+    _replace(model, lambda linear: kind(linear) if type(linear) is Linear else linear, skip)
     return model
 
 
@@ -70,7 +119,7 @@ def dequantize(model: nnx.Module) -> nnx.Module:
     """Turn int8 projections back into float `Linear` layers (in place); returns `model`."""
 
     def back(linear: Linear) -> Linear:
-        if not isinstance(linear, Int8Linear):
+        if type(linear) is Linear:
             return linear
         out = Linear(
             linear.in_features, linear.out_features, use_bias=False, init_std=0.0,

@@ -74,7 +74,8 @@ def test_bad_lora_configs() -> None:
         LoRAConfig(targets=("qproj",))
     with pytest.raises(ValueError, match="rank"):
         LoRAConfig(rank=0)
-    model = M.CausalLM(M.Qwen2Config.tiny(num_hidden_layers=1), rngs=nnx.Rngs(0))
+    config = M.Qwen2Config.tiny(num_hidden_layers=1)
+    model = nnx.eval_shape(lambda: M.CausalLM(config, rngs=nnx.Rngs(0)))  # shapes suffice
     apply_lora(model, LoRAConfig(targets=("q_proj",)), rngs=nnx.Rngs(0))
     with pytest.raises(ConfigError, match="already has LoRA"):
         apply_lora(model, LoRAConfig(targets=("q_proj",)), rngs=nnx.Rngs(0))
