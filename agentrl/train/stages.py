@@ -21,7 +21,7 @@ import numpy as np
 from agentrl.infra.progress import Progress
 from agentrl.sampling.base import SamplingParams
 from agentrl.train.config import TrainConfig
-from agentrl.train.tasks import TaskSplit
+from agentrl.train.tasks import HELDOUT_SEED, TaskSplit
 
 # Episodes per generate call: one RL step of the embedded default (32 prompts x 8) is one
 # sampler batch, and the JaxSampler is built with the same `max_batch`.
@@ -58,7 +58,10 @@ class RunContext:
         from agentrl.rollout import rollout
 
         started = time.perf_counter()
-        params = SamplingParams(temperature=0.0, max_tokens=self.config.eval.max_tokens)
+        # Greedy needs no key; the seed keeps even ties off the sampler's own key stream.
+        params = SamplingParams(
+            temperature=0.0, max_tokens=self.config.eval.max_tokens, seed=HELDOUT_SEED
+        )
         result = rollout(
             self.split.eval_env,
             self.sampler,
@@ -286,11 +289,11 @@ def timed_loop(
             metrics["eval/accuracy"] = ev["accuracy"]
             curve.append((step, ev["accuracy"]))
         ctx.log(stream, step, metrics)
-        bar.update(step, metrics, tokens=tokens)
-        if on_step is not None:
-            on_step(step, train_s)
         if budget_s is not None:  # the clock, not max_steps, ends a timed stage: ETA by time
             per_step = train_s / (step - start_step)
             bar.total = min(max_steps, step + math.ceil(max(0.0, budget_s - train_s) / per_step))
+        bar.update(step, metrics, tokens=tokens)
+        if on_step is not None:
+            on_step(step, train_s)
     bar.close()
     return step, train_s, curve

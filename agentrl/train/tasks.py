@@ -30,7 +30,7 @@ class EnvCopies:
 
     def __init__(self, env: Any) -> None:
         self.env = env
-        tasks = getattr(env, "tasks", None)
+        tasks = getattr(getattr(env, "unwrapped", env), "tasks", None)  # through wrappers
         self._shared = {} if tasks is None else {id(tasks): tasks}
 
     def __call__(self) -> Any:

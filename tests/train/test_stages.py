@@ -95,3 +95,26 @@ def test_each_step_draws_its_own_prompts_and_pool_batches() -> None:
 
     again = [pool_sft_step(ctx, Echo(), step)[1] for step in (3, 4, 3)]
     assert again[0] == again[2] != again[1]
+
+
+def test_a_timed_stage_estimates_its_eta_from_the_clock(capsys) -> None:
+    import re
+    import time
+
+    from agentrl.train.stages import timed_loop
+
+    ctx = _context(DeepScaleREnv(data=RECORDS))
+    logged: list[int] = []
+    ctx.log = lambda stream, step, metrics: logged.append(step)
+
+    def step_fn(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float], int]:
+        time.sleep(0.05)
+        return {"loss": 1.0, "reward/mean": 0.5}, 10
+
+    steps, train_s, _ = timed_loop(
+        ctx, None, stream="rl", start_step=0, max_steps=10_000, budget_s=0.3, step_fn=step_fn
+    )
+    assert 3 <= steps < 20 and train_s >= 0.3 and logged == list(range(1, steps + 1))
+    first = capsys.readouterr().err.splitlines()[0]
+    match = re.fullmatch(r"rl 1/(\d+) \| reward 0.500 \| loss 1.000 \| .* \| eta .*", first)
+    assert match and int(match.group(1)) < 20, first  # not 1/10000
