@@ -208,3 +208,28 @@ def test_bad_configuration():
         OpenAISampler("localhost:8000")
     with pytest.raises(ConfigError, match="balance"):
         OpenAISampler("http://127.0.0.1:1", balance="random")  # type: ignore[arg-type]
+
+
+def test_rollout_through_http_equals_rollout_in_process(tok):
+    """tool-math with real tool calls, policy behind `agentrl serve`, driven by OpenAISampler."""
+    from agentrl.rollout import rollout
+
+    def tool_then_answer(prompt: str) -> str:
+        if "<tool_response>" not in prompt:
+            call = '{"name": "calculator", "arguments": {"expression": "6*7"}}'
+            return f"<tool_call>\n{call}\n</tool_call>"
+        return "So \\boxed{42}."
+
+    def run(sampler):
+        result = rollout("tool-math", sampler, tok, num_episodes=4, group_size=2, progress=False)
+        return result.trajectories
+
+    local = run(ScriptedSampler(tok, tool_then_answer))
+    app = create_app(ScriptedSampler(tok, tool_then_answer), tok, model_name="scripted")
+    with ServerThread(app) as server, OpenAISampler(server.url, model="scripted") as remote:
+        over_http = run(remote)
+    for a, b in zip(local, over_http):
+        b.validate_invariants()
+        assert b.token_ids == a.token_ids and b.loss_mask == a.loss_mask
+        assert b.logprobs == a.logprobs and b.spans == a.spans
+        assert [s.role for s in b.spans] == ["prompt", "policy", "tool", "policy"]
