@@ -15,11 +15,12 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from agentrl.errors import ConfigError
+from agentrl.rollout.calls import CallBatch
 from agentrl.rollout.episode import Episode, EpisodePlan
 from agentrl.rollout.summary import Progress, RolloutSummary
 from agentrl.sampling.base import Sampler, SamplingParams
@@ -49,6 +50,7 @@ def rollout(
     max_context: int | None = None,
     num_workers: int = 16,
     step_timeout: float | None = 120.0,
+    pipeline: bool = False,
     progress: bool = True,
     env_kwargs: Mapping[str, Any] | None = None,
     on_trajectory: Callable[[Trajectory], None] | None = None,
@@ -75,6 +77,9 @@ def rollout(
         num_workers: threads stepping envs.
         step_timeout: seconds one ``env.reset``/``env.step`` may take (tools have their own,
             shorter timeouts); past it the episode ends with an error and its env is dropped.
+        pipeline: run two cohorts of up to `max_concurrency` episodes that take turns: one
+            generates while the other's envs step (tools, grading), hiding env time behind
+            model time when there are more episodes than `max_concurrency`.
         progress: show a tqdm bar with episodes/s, tokens/s and mean reward.
         env_kwargs: keyword arguments for ``agentrl.make`` when `env` is an id.
         on_trajectory: called with each trajectory as its episode ends (e.g. a
@@ -122,6 +127,7 @@ def rollout(
         max_context=max_context if max_context is not None else sampler.max_context,
         num_workers=num_workers,
         step_timeout=step_timeout,
+        pipeline=pipeline,
         on_trajectory=on_trajectory,
     )
     return runner.run(plans, progress=progress)
@@ -179,6 +185,14 @@ def _env_factory(env: Any, env_kwargs: Mapping[str, Any]) -> tuple[Callable[[], 
     raise ConfigError(f"env must be an id, an Env or a factory, got {type(env).__name__}")
 
 
+@dataclass
+class _Cohort:
+    """Episodes that generate together, and their env steps in flight."""
+
+    episodes: list[Episode] = field(default_factory=list)
+    steps: CallBatch | None = None
+
+
 class _Runner:
     """The rollout loop's state: env instances, the thread pool, timers."""
 
@@ -194,6 +208,7 @@ class _Runner:
         max_context: int | None,
         num_workers: int,
         step_timeout: float | None,
+        pipeline: bool,
         on_trajectory: Callable[[Trajectory], None] | None,
     ) -> None:
         from agentrl.tokenizer import ChatSession
@@ -208,9 +223,9 @@ class _Runner:
         self.max_context = max_context
         self.num_workers = num_workers
         self.step_timeout = step_timeout
+        self.pipeline = pipeline
         self.on_trajectory = on_trajectory
         self.idle_envs: list[Any] = []
-        self.lost_envs: set[int] = set()  # episodes whose env timed out and is still busy
         self.stop_ids = set(getattr(tokenizer, "eos_token_ids", ()))
         self.generate_s = 0.0
         self.env_s = 0.0
@@ -220,20 +235,24 @@ class _Runner:
         start = time.perf_counter()
         results: dict[int, Trajectory] = {}
         pending = deque(plans)
-        active: list[Episode] = []
+        cohorts = [_Cohort() for _ in range(2 if self.pipeline else 1)]
         bar = Progress(len(plans), enabled=progress)
         pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="agentrl-env")
         try:
-            while pending or active:
-                room = min(len(pending), self.max_concurrency - len(active))
-                active += self._reset([pending.popleft() for _ in range(room)], pool)
-                self._generate([e for e in active if not e.done])
-                self._step([e for e in active if not e.done and e.action is not None], pool)
-                for episode in [e for e in active if e.done]:
-                    trajectory = self._finish(episode)
-                    results[episode.plan.index] = trajectory
-                    bar.add(trajectory, time.perf_counter() - start)
-                active = [e for e in active if not e.done]
+            while pending or any(c.episodes for c in cohorts):
+                # With two cohorts, one generates while the other's envs step in the pool.
+                for cohort in cohorts:
+                    self._settle(cohort)
+                    for episode in [e for e in cohort.episodes if e.done]:
+                        trajectory = self._finish(episode)
+                        results[episode.plan.index] = trajectory
+                        bar.add(trajectory, time.perf_counter() - start)
+                    cohort.episodes = [e for e in cohort.episodes if not e.done]
+                    room = min(len(pending), self.max_concurrency - len(cohort.episodes))
+                    cohort.episodes += self._reset([pending.popleft() for _ in range(room)], pool)
+                    self._generate([e for e in cohort.episodes if not e.done])
+                    ready = [e for e in cohort.episodes if not e.done and e.action is not None]
+                    cohort.steps = self._step(ready, pool)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             bar.close()
@@ -247,14 +266,23 @@ class _Runner:
         )
         return RolloutResult(trajectories, summary)
 
+    def _settle(self, cohort: _Cohort) -> None:
+        """Wait for the cohort's env steps (time the main thread spends blocked on envs)."""
+        if cohort.steps is not None:
+            t0 = time.perf_counter()
+            cohort.steps.wait()
+            cohort.steps = None
+            self.env_s += time.perf_counter() - t0
+
     # --- reset ----------------------------------------------------------------------------
 
     def _reset(self, plans: list[EpisodePlan], pool: ThreadPoolExecutor) -> list[Episode]:
         episodes = [Episode(plan=p, env=None, env_id=self.env_id) for p in plans]
         for e in episodes:  # hand out idle envs here: the pool threads must not race for them
             e.env = self.idle_envs.pop() if self.idle_envs else None
-        self._run_all(pool, {e.plan.index: (e, self._reset_one) for e in episodes}, "env.reset")
         t0 = time.perf_counter()
+        calls = {e.plan.index: (e, self._reset_one) for e in episodes}
+        CallBatch(pool, calls, "env.reset", self.step_timeout).wait()
         # The episodes of a group usually get the very same prompt: render it once, copy it.
         prompts: dict[str, Any] = {}
         for episode in episodes:
@@ -346,8 +374,12 @@ class _Runner:
 
     # --- step -----------------------------------------------------------------------------
 
-    def _step(self, episodes: list[Episode], pool: ThreadPoolExecutor) -> None:
-        self._run_all(pool, {e.plan.index: (e, self._step_one) for e in episodes}, "env.step")
+    def _step(self, episodes: list[Episode], pool: ThreadPoolExecutor) -> CallBatch | None:
+        """Start stepping `episodes` in the pool; the caller waits on the returned batch."""
+        if not episodes:
+            return None
+        calls = {e.plan.index: (e, self._step_one) for e in episodes}
+        return CallBatch(pool, calls, "env.step", self.step_timeout)
 
     def _step_one(self, episode: Episode) -> None:
         action, episode.action = episode.action, None
@@ -372,62 +404,6 @@ class _Runner:
             episode.end("context_limit")
 
     # --- plumbing -------------------------------------------------------------------------
-
-    def _run_all(
-        self,
-        pool: ThreadPoolExecutor,
-        calls: dict[int, tuple[Episode, Callable[[Episode], None]]],
-        what: str,
-    ) -> None:
-        """Run one call per episode in the pool; failures and timeouts end that episode."""
-        if not calls:
-            return
-        t0 = time.perf_counter()
-        started: dict[int, float] = {}
-
-        def call(index: int) -> None:
-            started[index] = time.monotonic()
-            episode, fn = calls[index]
-            fn(episode)
-
-        futures: dict[Future[None], int] = {pool.submit(call, i): i for i in calls}
-        pending = set(futures)
-        tick = None if self.step_timeout is None else min(0.5, self.step_timeout / 4)
-        while pending:
-            done, pending = wait(pending, timeout=tick, return_when=FIRST_COMPLETED)
-            for future in done:
-                episode = calls[futures[future]][0]
-                error = future.exception()
-                if isinstance(error, Exception):
-                    episode.fail(error, what)
-                    episode.env_broken = True
-                elif error is not None:
-                    raise error
-            pending = self._expire(pending, futures, started, calls, what)
-        self.env_s += time.perf_counter() - t0
-
-    def _expire(
-        self,
-        pending: set[Future[None]],
-        futures: dict[Future[None], int],
-        started: dict[int, float],
-        calls: dict[int, tuple[Episode, Callable[[Episode], None]]],
-        what: str,
-    ) -> set[Future[None]]:
-        """End the episodes whose call has run longer than ``step_timeout``."""
-        if self.step_timeout is None:
-            return pending
-        now = time.monotonic()
-        for future in list(pending):
-            index = futures[future]
-            if index in started and now - started[index] > self.step_timeout:
-                pending.discard(future)
-                future.cancel()
-                episode = calls[index][0]
-                episode.end("error", f"{what}: timed out after {self.step_timeout:g}s")
-                episode.env_broken = True
-                self.lost_envs.add(index)
-        return pending
 
     def _finish(self, episode: Episode) -> Trajectory:
         if episode.env is not None and not episode.env_broken:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -243,3 +244,44 @@ def test_env_messages_past_the_context_are_cut_from_the_trajectory(tok):
     assert len(traj.token_ids) == limit and traj.info["cut_tokens"] > 0
     assert traj.num_policy_tokens == 3  # "hm" + EOS, untouched by the cut
     assert [s.role for s in traj.spans] == ["prompt", "policy", "env"]
+
+
+def test_pipeline_overlaps_env_steps_with_generation_and_changes_nothing_else(tok):
+    generating = threading.Event()
+    overlapped = []
+
+    class Flagging(ScriptedSampler):
+        def generate(self, prompts, params):
+            generating.set()
+            try:
+                return super().generate(prompts, params)  # sleeps delay_s
+            finally:
+                generating.clear()
+
+    class SlowEnv(CountEnv):
+        def step(self, action):
+            time.sleep(0.1)
+            overlapped.append(generating.is_set())  # was the other cohort generating?
+            return super().step(action)
+
+    replies = {k: ["x"] * (k % 3) + ["done"] for k in range(12)}
+    runs = {}
+    for pipeline in (False, True):
+        overlapped.clear()
+        sampler = Flagging(tok, script(replies), delay_s=0.1)
+        result = rollout(
+            SlowEnv(), sampler, tok, tasks=range(12), max_concurrency=4, pipeline=pipeline,
+            progress=False,
+        )  # fmt: skip
+        runs[pipeline] = (result, list(overlapped), sampler.calls)
+    (plain, plain_overlap, plain_calls), (piped, piped_overlap, piped_calls) = (
+        runs[False],
+        runs[True],
+    )
+    assert [t.token_ids for t in piped.trajectories] == [t.token_ids for t in plain.trajectories]
+    assert [t.termination for t in piped.trajectories] == [
+        t.termination for t in plain.trajectories
+    ]
+    assert not any(plain_overlap)  # lockstep: envs step only while nothing generates
+    assert sum(piped_overlap) >= len(piped_overlap) // 2
+    assert max(piped_calls) <= 4 and sum(piped_calls) == sum(plain_calls)
