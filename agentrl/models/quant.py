@@ -65,15 +65,15 @@ class Nf4Linear(Linear):
     """A `Linear` whose kernel is NF4 codes (two per byte) with one absmax per input block."""
 
     def __init__(self, linear: Linear, block_size: int = 64) -> None:
-        n_in = linear.in_features
-        if n_in % 2:
-            raise ConfigError(f"nf4 packs two codes per byte; got in_features={n_in}, need even")
-        self.in_features = n_in
+        self.in_features = linear.in_features
         self.out_features = linear.out_features
         self.dtype = linear.dtype
         self.param_dtype = linear.param_dtype
-        self.block_size = block_size if n_in % block_size == 0 else n_in
         kernel = linear.kernel[...].astype(jnp.float32)
+        if self.in_features % 2:  # two codes per byte: pad one zero input row
+            kernel = jnp.pad(kernel, ((0, 1), (0, 0)))
+        n_in = kernel.shape[0]
+        self.block_size = block_size if n_in % block_size == 0 else n_in
         blocks = kernel.reshape(n_in // self.block_size, self.block_size, -1)
         absmax = jnp.max(jnp.abs(blocks), axis=1, keepdims=True)
         absmax = jnp.where(absmax == 0, 1.0, absmax)
@@ -87,10 +87,12 @@ class Nf4Linear(Linear):
 
     def dense_kernel(self) -> jax.Array:
         packed = self.kernel[...]
-        idx = jnp.stack([packed & 15, packed >> 4], axis=1).reshape(self.in_features, -1)
+        n_in = 2 * packed.shape[0]
+        idx = jnp.stack([packed & 15, packed >> 4], axis=1).reshape(n_in, -1)
         values = jnp.asarray(NF4_CODE, jnp.float32)[idx.astype(jnp.int32)]
-        blocks = values.reshape(self.in_features // self.block_size, self.block_size, -1)
-        return (blocks * self.kernel_scale[...][:, None, :]).reshape(self.in_features, -1)
+        blocks = values.reshape(n_in // self.block_size, self.block_size, -1)
+        kernel = (blocks * self.kernel_scale[...][:, None, :]).reshape(n_in, -1)
+        return kernel[: self.in_features]
 
     def base(self, x: jax.Array) -> jax.Array:
         return jnp.dot(x.astype(self.dtype), self.dense_kernel().astype(self.dtype))

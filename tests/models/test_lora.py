@@ -16,7 +16,7 @@ from flax import nnx
 import agentrl.models as M
 from agentrl.errors import ConfigError
 from agentrl.models.lora import LoRAConfig, apply_lora, merge_lora, save_adapter
-from agentrl.models.quant import Int8Linear, QuantizedParam, quantize
+from agentrl.models.quant import Int8Linear, Nf4Linear, QuantizedParam, quantize
 
 LORA = LoRAConfig(rank=3, alpha=5.0)
 
@@ -101,15 +101,18 @@ def train_adapters(model: M.CausalLM, steps: int) -> list[float]:
     return [float(step(model, optimizer)) for _ in range(steps)]
 
 
-@pytest.mark.parametrize("quantized", [False, True], ids=["lora", "qlora"])
-def test_training_moves_only_the_adapters(quantized: bool) -> None:
+@pytest.mark.parametrize(
+    "quantized", [None, "int8", "nf4"], ids=["lora", "qlora-int8", "qlora-nf4"]
+)
+def test_training_moves_only_the_adapters(quantized: str | None) -> None:
     config = M.Qwen2Config.tiny(
         vocab_size=64, hidden_size=32, intermediate_size=48, num_hidden_layers=2, head_dim=8
     )
     model = M.CausalLM(config, rngs=nnx.Rngs(0))
     if quantized:
-        quantize(model)
-        assert isinstance(model.layers[0].mlp.up_proj, Int8Linear)
+        quantize(model, quantized)
+        kind = Int8Linear if quantized == "int8" else Nf4Linear
+        assert isinstance(model.layers[0].mlp.up_proj, kind)
     apply_lora(model, LoRAConfig(rank=4, alpha=8.0), rngs=nnx.Rngs(1))
     frozen = nnx.state(model, nnx.All(nnx.Not(nnx.LoRAParam), nnx.Any(nnx.Param, QuantizedParam)))
     frozen_before = [np.asarray(x).copy() for x in jax.tree.leaves(frozen)]
@@ -124,20 +127,32 @@ def test_training_moves_only_the_adapters(quantized: bool) -> None:
         assert b_matrix.size and bool(jnp.any(b_matrix != 0))
 
 
-def test_int8_forward_is_close_to_float(reference: Any) -> None:
-    """Per-channel int8 rounds each weight by at most scale/2 = max|w|/254; with Gaussian weights
-    (max ~ 3 sigma over the 66-83 inputs) that is ~0.35% relative RMS weight error per matmul.
-    Seven quantized matmuls per layer over 3 layers stay within a few percent of the logits'
-    spread; we require the relative RMS logit error below 3% and a mostly unchanged argmax."""
+# Bounds on the relative RMS logit error (RMS error / std of the float logits) after quantizing
+# every decoder projection of the 3-layer reference model (lm_head stays float). Each weight
+# moves by at most half a quantization step: int8 per output channel, max|w|/254; nf4 (QLoRA's
+# 16 normal-quantile levels, absmax per 64-input block) roughly 10x coarser. The random 0.2-std
+# reference amplifies weight noise through its layers, so the logit error is larger than the
+# weight error. Measured on this model: int8 1.2%, nf4 17.8%. The bounds leave ~2.5x headroom
+# and stay far below the error of unrelated weights (~140%); the argmax agreement checks that
+# the quantized model still mostly predicts the same tokens.
+QUANT_BOUNDS = {"int8": (0.03, 0.9), "nf4": (0.4, 0.5)}
+
+
+@pytest.mark.parametrize("mode", ["int8", "nf4"])
+def test_quantized_forward_is_close_to_float(reference: Any, mode: str) -> None:
     _, folder = reference
     model, _ = M.load(folder)
     tokens, mask, positions = (jnp.asarray(a) for a in padded_batch())
     batch = (tokens, positions, mask)
     mask = np.asarray(mask)
     exact = np.asarray(forward(model, *batch))[mask]
-    quantize(model)
-    assert model.layers[0].self_attn.q_proj.kernel[...].dtype == jnp.int8
+    quantize(model, mode)
+    stored = model.layers[0].self_attn.q_proj.kernel[...]
+    assert stored.dtype == (jnp.int8 if mode == "int8" else jnp.uint8)
     approx = np.asarray(forward(model, *batch))[mask]
     rel = np.sqrt(np.mean((approx - exact) ** 2)) / np.std(exact)
-    assert 0 < rel < 0.03, rel
-    assert np.mean(approx.argmax(-1) == exact.argmax(-1)) > 0.9
+    max_rel, min_argmax = QUANT_BOUNDS[mode]
+    print(f"{mode}: relative RMS logit error {rel:.4f}")
+    assert 0 < rel < max_rel, rel
+    agree = np.mean(approx.argmax(-1) == exact.argmax(-1))
+    assert agree > min_argmax, agree
