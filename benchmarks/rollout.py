@@ -7,6 +7,7 @@ concurrent episodes.
 
     python benchmarks/rollout.py                          # tool-math and deepscaler; 8, 64, 256
     python benchmarks/rollout.py --concurrency 64 --envs deepscaler --max-tokens 64
+    python benchmarks/rollout.py --pipeline --rounds 4    # env steps overlap generation
 
 Each configuration first runs once untimed, so XLA compilation of the shapes it needs is not
 counted. ``--scripted`` swaps the model for a `ScriptedSampler` that sleeps ``--scripted-delay``
@@ -32,6 +33,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-turns", type=int, default=2, help="cap for multi-turn envs")
     parser.add_argument("--max-context", type=int, default=2048)
     parser.add_argument("--group-size", type=int, default=8)
+    parser.add_argument("--pipeline", action="store_true", help="rollout(pipeline=True)")
     parser.add_argument("--scripted", action="store_true", help="no model: scripted replies")
     parser.add_argument("--scripted-delay", type=float, default=0.05)
     return parser.parse_args()
@@ -74,6 +76,7 @@ def run_one(env: str, concurrency: int, sampler, tok, args: argparse.Namespace) 
             seed=seed,
             max_concurrency=concurrency,
             max_context=args.max_context,
+            pipeline=args.pipeline,
             env_kwargs=kwargs,
             progress=False,
         ).summary
@@ -107,6 +110,7 @@ def main() -> None:
     report = {
         "benchmark": "rollout",
         "policy": policy,
+        "pipeline": args.pipeline,
         "max_tokens_per_turn": args.max_tokens,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "load_average_1m": os.getloadavg()[0],
