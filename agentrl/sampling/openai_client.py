@@ -25,6 +25,7 @@ Requests run on an asyncio loop in a background thread with one pooled `httpx.As
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 from collections.abc import Coroutine, Mapping, Sequence
@@ -72,7 +73,9 @@ class OpenAISampler(Sampler):
             ``max_backoff_s``, with random jitter (and never less than a ``Retry-After``).
         balance: ``"least_in_flight"`` (the endpoint with the fewest open requests) or
             ``"round_robin"``.
-        max_context: the server's context length, if known (the rollout engine reads it).
+        max_context: the server's context length; when None, the first read of
+            ``sampler.max_context`` asks ``/v1/models`` (vLLM and ``agentrl serve`` report
+            ``max_model_len``) so the rollout engine keeps episodes within it.
         extra_body: more fields for every request body (server-specific options).
 
     Raises:
@@ -117,7 +120,8 @@ class OpenAISampler(Sampler):
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.balance = balance
-        self.max_context = max_context
+        self._max_context = max_context
+        self._probed = max_context is not None
         self.extra_body = dict(extra_body or {})
         self.retries = 0  # requests retried so far (for tests and logs)
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -230,14 +234,31 @@ class OpenAISampler(Sampler):
         finish = _FINISH.get(str(choice.get("finish_reason")), "length")
         return Completion(token_ids=ids, logprobs=logprobs, finish_reason=finish, text=text)
 
-    async def _model_name(self) -> str:
-        if self.model is None:
+    @property
+    def max_context(self) -> int | None:
+        """The server's context length (asked of ``/v1/models`` once, when not given)."""
+        if not self._probed:
+            self._probed = True
+            with contextlib.suppress(SamplerError):  # a server without /v1/models: unknown
+                self._run(self._model_name(probe=True))
+        return self._max_context
+
+    @max_context.setter
+    def max_context(self, value: int | None) -> None:
+        self._max_context = value
+        self._probed = True
+
+    async def _model_name(self, probe: bool = False) -> str:
+        """The model to request; the first answer of ``/v1/models`` fills in what is unknown."""
+        if self.model is None or probe:
             data = await self._models(self.endpoints[0])
             if not data:
                 raise SamplerError(f"{self.endpoints[0].url}/models lists no model")
-            self.model = str(data[0]["id"])
-            if self.max_context is None and isinstance(data[0].get("max_model_len"), int):
-                self.max_context = data[0]["max_model_len"]
+            card = next((d for d in data if d.get("id") == self.model), data[0])
+            self.model = self.model or str(card["id"])
+            if self._max_context is None and isinstance(card.get("max_model_len"), int):
+                self._max_context = card["max_model_len"]
+            self._probed = True
         return self.model
 
     async def _models(self, endpoint: _Endpoint) -> list[dict[str, Any]]:

@@ -53,6 +53,7 @@ def test_token_in_token_out_through_agentrl_serve(served, tok):
 def test_stop_and_length_through_agentrl_serve(served, tok):
     server, _ = served
     with OpenAISampler(server.url + "/v1/", model="scripted") as remote:
+        assert remote.max_context == 4096  # asked of /v1/models on first read
         [[cut]] = remote.generate([tok.encode("abc")], SamplingParams(max_tokens=3))
         [[stopped]] = remote.generate([tok.encode("abc")], SamplingParams(stop=(":",)))
     assert (tok.decode(cut.token_ids), cut.finish_reason) == ("ok:", "length")
