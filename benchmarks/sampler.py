@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -163,6 +164,7 @@ def bench_size(name: str, batches: list[int], repeats: int, bandwidth: float) ->
             "bandwidth_bound_decode_tok_s": round(bound),
             "fraction_of_bound": round(decode / bound, 3),
         })  # fmt: skip
+        print(json.dumps({"size": name, **rows[-1]}), file=sys.stderr, flush=True)  # progress
     return {
         "size": name,
         "config": SIZES[name],
