@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from agentrl.errors import ConfigError
 from agentrl.models.hf_io import hf_modules
 from agentrl.models.layers import Linear
-from agentrl.models.safetensors_io import TensorEntry, write_file
+from agentrl.models.safetensors_io import CheckpointReader, TensorEntry, write_file
 
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 ADAPTER_CONFIG = "adapter_config.json"
@@ -52,7 +52,7 @@ class LoRAConfig(BaseModel):
             raise ValueError(
                 f"got targets={list(targets)}, need a non-empty subset of {PROJECTIONS}"
             )
-        return targets
+        return tuple(t for t in PROJECTIONS if t in targets)  # one canonical order
 
     @property
     def scale(self) -> float:
@@ -181,6 +181,42 @@ def save_adapter(
     }
     (folder / ADAPTER_CONFIG).write_text(json.dumps(adapter_config, indent=2) + "\n")
     return folder
+
+
+def load_adapter(
+    model: nnx.Module, path: str | Path, *, rngs: nnx.Rngs | None = None
+) -> LoRAConfig:
+    """Attach the LoRA adapters of a PEFT adapter folder to `model` (in place).
+
+    Returns:
+        The adapters' config, read from adapter_config.json.
+    """
+    folder = Path(path)
+    try:
+        raw = json.loads((folder / ADAPTER_CONFIG).read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ConfigError(f"{folder} is not a PEFT adapter folder: {e}") from e
+    if raw.get("peft_type") != "LORA" or raw.get("use_dora") or raw.get("use_rslora"):
+        raise ConfigError(
+            f"{folder}: only plain LoRA adapters are supported, got {raw.get('peft_type')!r}"
+        )
+    targets = raw.get("target_modules") or []
+    config = LoRAConfig(rank=raw["r"], alpha=raw["lora_alpha"], targets=tuple(targets))
+    apply_lora(model, config, rngs=rngs or nnx.Rngs(0))
+    with CheckpointReader(folder) as reader:
+        for name, linear in targeted(model, config.targets):
+            key = f"base_model.model.{name}"
+            for suffix, variable in (
+                (".lora_A.weight", linear.lora.lora_a),
+                (".lora_B.weight", linear.lora.lora_b),
+            ):
+                value = reader.read(key + suffix).T
+                if value.shape != variable.shape:
+                    raise ConfigError(
+                        f"{key + suffix} has shape {value.shape[::-1]}, need {variable.shape[::-1]}"
+                    )
+                variable.set_value(jnp.asarray(value, variable.dtype))
+    return config
 
 
 def _transposed(variable: nnx.Variable) -> Any:

@@ -15,7 +15,7 @@ from flax import nnx
 
 import agentrl.models as M
 from agentrl.errors import ConfigError
-from agentrl.models.lora import LoRAConfig, apply_lora, merge_lora, save_adapter
+from agentrl.models.lora import LoRAConfig, apply_lora, load_adapter, merge_lora, save_adapter
 from agentrl.models.quant import Int8Linear, Nf4Linear, QuantizedParam, quantize
 
 LORA = LoRAConfig(rank=3, alpha=5.0)
@@ -54,6 +54,11 @@ def test_peft_loads_the_exported_adapter(reference: Any, tmp_path: Path) -> None
     mask = batch[1]  # numpy
     assert np.abs(expected[mask] - base[mask]).max() > 1e-2  # the adapters matter
     np.testing.assert_allclose(got[mask], expected[mask], atol=1e-4, rtol=0)
+    # And back: the folder attaches to a freshly loaded base with the same result.
+    fresh, _ = M.load(folder)
+    assert load_adapter(fresh, tmp_path) == LORA
+    again = np.asarray(forward(fresh, tokens, positions, jnp.asarray(mask)))
+    np.testing.assert_allclose(again[mask], got[mask], atol=1e-6, rtol=0)
 
 
 def test_merge_keeps_the_function(reference: Any) -> None:
