@@ -43,6 +43,8 @@ class CausalLM(nnx.Module):
         rngs: random streams for initialization.
         dtype: computation dtype (float32 default; bfloat16 on accelerators).
         param_dtype: storage dtype of the parameters.
+        remat: recompute each layer's activations in the backward pass instead of keeping
+            them (gradient checkpointing: less memory for training, ~1/3 more compute).
     """
 
     def __init__(
@@ -52,10 +54,12 @@ class CausalLM(nnx.Module):
         rngs: nnx.Rngs,
         dtype: Any = jnp.float32,
         param_dtype: Any = jnp.float32,
+        remat: bool = False,
     ) -> None:
         c = config
         self.config = c
         self.dtype = dtype
+        self.remat = remat
         kw = dict(rngs=rngs, dtype=dtype, param_dtype=param_dtype)
         self.embed_tokens = Embed(c.vocab_size, c.hidden_size, init_std=c.initializer_range, **kw)
         self.layers = nnx.List([DecoderLayer(c, i, **kw) for i in range(c.num_hidden_layers)])
@@ -100,10 +104,11 @@ class CausalLM(nnx.Module):
             x_btd = x_btd * jnp.asarray(math.sqrt(self.config.hidden_size), x_btd.dtype)
         masks = self._masks(b, t, slots, start, attention_mask)
         new_cache: list[LayerCache] = []
+        run = nnx.remat(_run_layer) if self.remat else _run_layer
         for i, layer in enumerate(self.layers):
             layer_cache = None if cache is None else cache[i]
             mask_bts = masks[layer.self_attn.window]
-            x_btd, layer_cache = layer(x_btd, positions_bt, mask_bts, layer_cache, start)
+            x_btd, layer_cache = run(layer, x_btd, positions_bt, mask_bts, layer_cache, start)
             if layer_cache is not None:
                 new_cache.append(layer_cache)
         hidden_btd = self.norm(x_btd)
@@ -131,3 +136,14 @@ class CausalLM(nnx.Module):
             if window is not None and window not in masks:
                 masks[window] = base_bts & (q_slot - k_slot < window)[None]
         return masks
+
+
+def _run_layer(
+    layer: DecoderLayer,
+    x_btd: jax.Array,
+    positions_bt: jax.Array,
+    mask_bts: jax.Array,
+    cache: LayerCache | None,
+    start: jax.Array,
+) -> tuple[jax.Array, LayerCache | None]:
+    return layer(x_btd, positions_bt, mask_bts, cache, start)
