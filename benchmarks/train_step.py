@@ -16,11 +16,13 @@ TRL is not a dependency of agentrl; install it (``pip install trl``) to get its 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import random
 import statistics
+import sys
 import tempfile
 import time
 from typing import Any
@@ -185,7 +187,8 @@ def run_trl(folder: str, prompts: list[str], steps: int, warmup: int) -> dict:
             step_times.append(time.perf_counter() - self.start)
 
     trainer.add_callback(StepTimer())
-    trainer.train()
+    with contextlib.redirect_stdout(sys.stderr):  # TRL prints its logs; stdout is our JSON
+        trainer.train()
     rollout = rollout_times[warmup:]
     update = [s - r for s, r in zip(step_times[warmup:], rollout)]
     tokens = PROMPTS * GROUP * (PROMPT_LEN + COMPLETION_LEN)
