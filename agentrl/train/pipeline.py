@@ -5,6 +5,12 @@ TensorBoard), Orbax checkpoints, the final model as a Hugging Face folder (``mod
 and ``summary.json``. ``--resume RUN_DIR`` continues from the newest complete RL checkpoint:
 every step's prompts and sampling seed derive from the step number, so a resumed run repeats
 exactly what an uninterrupted run would have done.
+
+What a resume restores: the warm-start weights (``warmstart/0``; a run killed before them redoes
+the warm-start) and the RL learner's parameters, optimizer state and step. Each log
+(``metrics.jsonl``, ``warmstart.jsonl``, ``control.jsonl``) is cut back to the step its stage
+restarts from. Nothing else carries state between steps: the sampler gets the step's seed, the
+held-out eval is greedy, SFT batches come from ``(seed, step)``.
 """
 
 from __future__ import annotations
