@@ -6,7 +6,8 @@ answer, so a tiny model can be SFT'd on them before RL::
     What is 12 + 35 - 8?
     12 + 35 = 47. 47 - 8 = 39. \\boxed{39}
 
-Kinds: ``arithmetic``, ``fractions``, ``linear``, ``percentage``, ``word``; difficulty 1 (easy)
+Kinds: ``arithmetic``, ``addsub`` (two terms of `difficulty` digits), ``fractions``, ``linear``,
+``percentage``, ``word``; difficulty 1 (easy)
 to 3 (hard). Everything is a pure function of the random generator, so the same seed gives the
 same problems.
 
@@ -19,6 +20,7 @@ same problems.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -100,6 +102,13 @@ def arithmetic(rng: np.random.Generator, n_terms: int, digits: int) -> Problem:
 
 def _arithmetic(rng: np.random.Generator, difficulty: int) -> Problem:
     return arithmetic(rng, n_terms=difficulty + 1, digits=difficulty)
+
+
+def _addsub(rng: np.random.Generator, difficulty: int) -> Problem:
+    """One addition or subtraction of two `difficulty`-digit numbers: the embedded default's
+    task, hard enough for a tiny model to be partly right after a small warm-start."""
+    problem = arithmetic(rng, n_terms=2, digits=difficulty)
+    return dataclasses.replace(problem, kind="addsub", difficulty=difficulty)
 
 
 # -- fractions ----------------------------------------------------------------------------------
@@ -255,6 +264,7 @@ def _word(rng: np.random.Generator, difficulty: int) -> Problem:
 
 GENERATORS: dict[str, Callable[[np.random.Generator, int], Problem]] = {
     "arithmetic": _arithmetic,
+    "addsub": _addsub,
     "fractions": _fractions,
     "linear": _linear,
     "percentage": _percentage,
