@@ -137,6 +137,7 @@ class DPOLearner(Learner):
         """One optimizer step on pairs, a `make_batch` result or a `prepare`d batch."""
         if not isinstance(batch, TokenBatch):
             batch = self.make_batch(batch)
-        if batch.ref_logprobs is None:
-            batch = self.prepare(batch)
-        return self.apply_update(batch)
+        return self.apply_update(self.ready(batch))
+
+    def ready(self, batch: TokenBatch) -> TokenBatch:
+        return self.prepare(batch) if batch.ref_logprobs is None else self.put(batch)

@@ -206,6 +206,9 @@ class RLLearner(Learner):
         ref_logp_bl = self.ref.logprobs(batch) if self.ref is not None else None
         return self._prepare(self.params, self.frozen, batch, ref_logp_bl)
 
+    def ready(self, batch: TokenBatch) -> TokenBatch:
+        return self.prepare(batch) if batch.advantages is None else self.put(batch)
+
     def train_step(self, batch: TokenBatch | Sequence[Trajectory]) -> dict[str, float]:
         """Learn from one rollout batch: trajectories, a `make_batch` result, or a batch that
         `prepare` already filled (then its advantages and ``pi_old`` are used as they are)."""
@@ -214,8 +217,7 @@ class RLLearner(Learner):
             if made is None:
                 return {"skipped": 1.0}
             batch = made
-        if batch.advantages is None:
-            batch = self.prepare(batch)
+        batch = self.ready(batch)
         c = self.config
         rows = batch.num_rows // c.num_minibatches
         records = []

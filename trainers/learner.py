@@ -230,6 +230,11 @@ class Learner(abc.ABC):
 
         return jax.device_put(batch, NamedSharding(self.mesh, BATCH_SPEC))
 
+    def ready(self, batch: TokenBatch) -> TokenBatch:
+        """A device batch with whatever the loss reads filled in (learners with a reference or
+        advantages compute them here when the batch lacks them)."""
+        return self.put(batch)
+
     def apply_update(self, batch: TokenBatch, extra: Any = None) -> dict[str, float]:
         """One optimizer step on a device batch; writes the new parameters into the modules."""
         if batch.num_rows % self.config.grad_accum_steps:
@@ -251,7 +256,7 @@ class Learner(abc.ABC):
         """The loss and metrics of `batch` without updating anything."""
         if not hasattr(self, "_eval"):
             self._eval = jax.jit(self._eval_fn)
-        metrics = self._eval(self.params, self.frozen, extra, self.put(batch))
+        metrics = self._eval(self.params, self.frozen, extra, self.ready(batch))
         return {k: float(v) for k, v in metrics.items()}
 
     def _eval_fn(self, params, frozen, extra, batch):
