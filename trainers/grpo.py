@@ -220,10 +220,15 @@ class RLLearner(Learner):
         batch = self.ready(batch)
         c = self.config
         rows = batch.num_rows // c.num_minibatches
+        minibatches = [batch.rows(i * rows, (i + 1) * rows) for i in range(c.num_minibatches)]
+        # A minibatch of padding rows only would still move Adam's momentum: skip it.
+        minibatches = [mb for mb in minibatches if float(jnp.sum(mb.loss_mask)) > 0]
+        if not minibatches:
+            return {"skipped": 1.0, **reward_metrics(batch)}
         records = []
         for _ in range(c.num_inner_epochs):
-            for i in range(c.num_minibatches):
-                records.append(self.apply_update(batch.rows(i * rows, (i + 1) * rows)))
+            for mb in minibatches:
+                records.append(self.apply_update(mb))
         return {**mean_metrics(records), **reward_metrics(batch)}
 
 

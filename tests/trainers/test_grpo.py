@@ -57,3 +57,11 @@ def test_variant_presets_validate():
         GRPOConfig(aggregation="token_sum")
     with pytest.raises(ValueError, match="num_inner_epochs"):
         GRPOConfig(num_inner_epochs=0)
+
+
+def test_a_batch_without_policy_tokens_is_skipped(learner):
+    trajs = make_trajectories(groups=2, group_size=4, env_tokens=True)
+    masked = [t.model_copy(update={"loss_mask": [0] * len(t.token_ids)}) for t in trajs]
+    step = learner.step
+    assert learner.train_step(masked)["skipped"] == 1.0
+    assert learner.step == step
