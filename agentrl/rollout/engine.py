@@ -339,6 +339,8 @@ class _Runner:
         if not live:
             return
         params = dataclasses.replace(self.params, max_tokens=max(budgets))
+        if params.seed is not None:  # a fresh, still reproducible, stream for every turn
+            params = dataclasses.replace(params, seed=params.seed + 1_000_003 * self.generate_calls)
         t0 = time.perf_counter()
         outputs = self.sampler.generate([list(e.session.token_ids) for e in live], params)
         self.generate_s += time.perf_counter() - t0
