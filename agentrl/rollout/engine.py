@@ -9,7 +9,6 @@ episodes free their slot for pending ones, so up to ``max_concurrency`` run at a
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import time
@@ -21,6 +20,7 @@ from typing import Any
 
 from agentrl.errors import ConfigError
 from agentrl.rollout.calls import CallBatch
+from agentrl.rollout.copies import EnvCopies
 from agentrl.rollout.episode import Episode, EpisodePlan
 from agentrl.rollout.summary import Progress, RolloutSummary
 from agentrl.sampling.base import Sampler, SamplingParams
@@ -166,18 +166,23 @@ def plan_episodes(
     return plans
 
 
+def _env_id(env: Any) -> str:
+    spec = getattr(env, "spec", None)
+    return getattr(spec, "id", None) or type(env).__name__
+
+
 def _env_factory(env: Any, env_kwargs: Mapping[str, Any]) -> tuple[Callable[[], Any], str]:
     if isinstance(env, str):
         from agentrl.registration import envs
 
         env_id = envs.resolve(env)
-        return (lambda: envs.make(env_id, **env_kwargs)), env_id
+        return EnvCopies(envs.make(env_id, **env_kwargs)), env_id  # one load, shared tasks
     if env_kwargs:
         raise ConfigError("env_kwargs= only applies when env is a registered id")
+    if isinstance(env, EnvCopies):
+        return env, _env_id(env.env)
     if hasattr(env, "reset") and hasattr(env, "step"):
-        spec = getattr(env, "spec", None)
-        env_id = getattr(spec, "id", None) or type(env).__name__
-        return (lambda: copy.deepcopy(env)), env_id
+        return EnvCopies(env), _env_id(env)
     if callable(env):
         probe = env()
         spec = getattr(probe, "spec", None)

@@ -7,38 +7,15 @@ separate file (``env.eval_data``) or the file's last ``eval.num_problems`` recor
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
 from agentrl.errors import ConfigError
+from agentrl.rollout.copies import EnvCopies
 
 POOL_SEED = 1_000_000  # warm-start worked solutions
 HELDOUT_SEED = 2_000_000  # held-out evaluation
 TRAIN_SEED = 3_000_000  # RL prompts: a fresh block per step
-
-
-class EnvCopies:
-    """A zero-argument factory of env copies for `rollout`, all sharing the env's task list.
-
-    The rollout engine deep-copies an env instance once per concurrent episode. For a
-    dataset-backed env that copied every record each time: about a second per copy for
-    DeepScaleR's 7.5k problems, so minutes per RL step of 256 episodes. The records are
-    read-only (episodes only index them), so the copies share them; the rest of the env
-    (its RNG, its current task and turn) is still copied per episode.
-    """
-
-    def __init__(self, env: Any) -> None:
-        self.env = env
-        tasks = getattr(getattr(env, "unwrapped", env), "tasks", None)  # through wrappers
-        self._shared = {} if tasks is None else {id(tasks): tasks}
-
-    def __call__(self) -> Any:
-        return copy.deepcopy(self.env, dict(self._shared))
-
-    @property
-    def num_tasks(self) -> int | None:
-        return getattr(self.env, "num_tasks", None)
 
 
 @dataclass

@@ -11,10 +11,11 @@ from agentrl.config import load_config
 from agentrl.envs.deepscaler import DeepScaleREnv
 from agentrl.errors import EnvError
 from agentrl.models.tiny import tiny_tokenizer
+from agentrl.rollout.copies import EnvCopies
 from agentrl.testing import ScriptedSampler
 from agentrl.train.config import TrainConfig
 from agentrl.train.stages import RunContext, pool_sft_step, rl_update
-from agentrl.train.tasks import EnvCopies, TaskSplit
+from agentrl.train.tasks import TaskSplit
 
 RECORDS = [{"problem": f"What is {i} + 1?", "answer": str(i + 1)} for i in range(10)]
 
