@@ -56,3 +56,9 @@ def test_cli_version_and_help():
         cwd=ROOT,
     )
     assert "usage: agentrl" in out.stdout
+
+
+def test_test_module_names_are_unique():
+    # tests/ folders have no __init__.py, so pytest imports test modules by basename.
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
