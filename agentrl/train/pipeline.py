@@ -293,31 +293,40 @@ class Trainer:
 
 
 def _accuracy_plot(run: RunDir) -> None:
-    """Held-out accuracy over wall time: warm-start, RL and (if run) the SFT control."""
+    """Held-out accuracy against training seconds: the warm-start, then the RL stage and (if
+    run) the SFT control, both from the warm-start's end; seconds, not steps, because an RL step
+    and an SFT step cost very different amounts of time."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    s = run.read_summary()
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
-    warm = s.get("warm_start", {}).get("curve", [])
-    if warm:
-        ax.plot([x for x, _ in warm], [100 * y for _, y in warm], label="warm-start SFT (step)")
-    rl = s.get(s.get("algo", ""), {}).get("curve", [])
-    offset = warm[-1][0] if warm else 0
-    if rl:
-        ax.plot([offset + x for x, _ in rl], [100 * y for _, y in rl], label=f"{s['algo']} (step)")
-    ctrl = s.get("control", {}).get("curve", [])
-    if ctrl:
-        ax.plot(
-            [offset + x for x, _ in ctrl],
-            [100 * y for _, y in ctrl],
-            label="control: more SFT (step)",
-            linestyle="--",
-        )
-    ax.set_xlabel("step")
+    from agentrl.infra.metrics import read_metrics
+
+    def curve(path: Path, clock: str) -> tuple[list[float], list[float]]:
+        if not path.is_file():
+            return [], []
+        rows = [r for r in read_metrics(path) if "eval/accuracy" in r and clock in r]
+        return [r[clock] for r in rows], [100 * r["eval/accuracy"] for r in rows]
+
+    summary = run.read_summary()
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=120)
+    warm_x, warm_y = curve(run.path / "warmstart.jsonl", "time")
+    start = warm_x[-1] if warm_x else 0.0
+    before = 100 * summary.get("eval_before", {}).get("accuracy", float("nan"))
+    if warm_x:
+        ax.plot(warm_x, warm_y, label="warm-start SFT", color="#4C72B0")
+    for path, label, style, color in (
+        (run.metrics_path, str(summary.get("algo", "rl")).upper(), "-", "#DD8452"),
+        (run.path / "control.jsonl", "control: more SFT, same time", "--", "#7F7F7F"),
+    ):
+        xs, ys = curve(path, "time/train_seconds")
+        if xs:
+            xs = [start] + [start + x for x in xs]
+            ax.plot(xs, [before, *ys], style, label=label, color=color)
+    ax.set_xlabel("training seconds (evaluations excluded)")
     ax.set_ylabel("held-out accuracy (%)")
+    ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(run.path.name)
     fig.tight_layout()
