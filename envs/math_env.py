@@ -23,19 +23,15 @@ INSTRUCTION = "Let's think step by step and output the final answer within \\box
 
 
 def grade_any(response: str, answers: Sequence[str]) -> dict[str, Any]:
-    """Grade `response` against each accepted answer; the first correct one wins.
+    """Grade `response` against the accepted answers (correct if any matches).
 
-    Returns ``{"verdict", "reason", "predicted", "gold"}`` of the deciding grade.
+    Returns ``{"verdict", "reason", "predicted", "gold"}``.
     """
     from agentrl.grading import grade  # imported on first use
 
-    result = None
-    for gold in answers:
-        result = grade(response, gold)
-        if result.verdict == "correct":
-            break
-    if result is None:
+    if not answers:
         raise EnvError("a task has no gold answer to grade against")
+    result = grade(response, list(answers))  # one extraction, all alternatives
     return {
         "verdict": result.verdict,
         "reason": result.reason,
