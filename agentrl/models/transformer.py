@@ -9,7 +9,8 @@ Without a cache, ``attention_mask`` ``[B, T]`` marks real tokens and attention i
 cache, the T new tokens are written at slots ``cache_index .. cache_index + T - 1`` (prompts are
 left-padded, so ``cache_index`` is one scalar for the batch) and ``attention_mask`` ``[B, S]``
 marks the slots holding real tokens; a query sees marked slots at or before its own slot, and on
-sliding-window layers only the last ``sliding_window`` of them.
+sliding-window layers only the last ``sliding_window`` of them. ``last_logits_only=True``
+returns logits for the last position only (``[B, 1, V]``), which is all a prefill samples from.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ Cache = tuple[LayerCache, ...]
 class ModelOutput(NamedTuple):
     """What a forward pass returns."""
 
-    logits: jax.Array  # float32 [B, T, V]
+    logits: jax.Array  # float32 [B, T, V] ([B, 1, V] with last_logits_only)
     hidden: jax.Array  # [B, T, D], after the final norm
     cache: Cache | None
 
@@ -91,6 +92,7 @@ class CausalLM(nnx.Module):
         attention_mask: jax.Array | None = None,
         cache: Cache | None = None,
         cache_index: jax.Array | int | None = None,
+        last_logits_only: bool = False,
     ) -> ModelOutput:
         b, t = tokens_bt.shape
         if cache is not None and cache_index is None:
@@ -112,10 +114,13 @@ class CausalLM(nnx.Module):
             if layer_cache is not None:
                 new_cache.append(layer_cache)
         hidden_btd = self.norm(x_btd)
+        # A prefill samples from the last position only; the vocabulary projection of the
+        # others would be most of its work for a small model with a large vocabulary.
+        head_in = hidden_btd[:, -1:] if last_logits_only else hidden_btd
         if self.lm_head is None:
-            logits = self.embed_tokens.attend(hidden_btd)
+            logits = self.embed_tokens.attend(head_in)
         else:
-            logits = self.lm_head(hidden_btd)
+            logits = self.lm_head(head_in)
         logits = softcap(logits.astype(jnp.float32), self.config.final_logit_softcapping)
         return ModelOutput(logits, hidden_btd, None if cache is None else tuple(new_cache))
 

@@ -2,8 +2,9 @@
 
 How a `generate` call runs:
 
-1. Prompts (``n`` copies each) are LEFT-padded to a bucketed length P, the batch to a bucketed
-   size B, the new-token budget to a bucketed length D, so a run compiles a handful of times.
+1. Prompts (``n`` copies each) are LEFT-padded to a bucketed length P (powers of two and
+   1.5x powers of two), the batch to a bucketed size B, the new-token budget to a bucketed
+   length D, so a run compiles a handful of times.
 2. ``prefill`` encodes the prompts into a fresh cache of ``P + D`` slots per layer (laid out
    ``[batch, kv_heads, slots, head_dim]``) and samples the first token.
 3. ``decode`` runs the whole remaining loop on device inside one `jax.lax.while_loop`: each
@@ -58,11 +59,14 @@ class Knobs(NamedTuple):
     pad_id: jax.Array
 
 
-def bucket(n: int, minimum: int = 16) -> int:
-    """The smallest power of two >= max(n, minimum)."""
+def bucket(n: int, minimum: int = 16, *, half_steps: bool = False) -> int:
+    """The smallest power of two >= max(n, minimum); with `half_steps`, 1.5x powers of two
+    (24, 48, 96, ...) count too, so padding wastes at most a third instead of a half."""
     size = minimum
     while size < n:
         size *= 2
+    if half_steps and size >= 2 * minimum and n <= size * 3 // 4:
+        size = size * 3 // 4
     return size
 
 
@@ -198,7 +202,9 @@ class JaxSampler(Sampler):
         budgets = [max(0, min(params.max_tokens, self._context - len(r))) for r in rows]
         # A prompt that fills the context gets no tokens; a stand-in keeps it from inflating P.
         device_rows = [r if n > 0 else r[-1:] for r, n in zip(rows, budgets)]
-        p = bucket(max(len(r) for r in device_rows), self.min_bucket)
+        # Prompt lengths get the finer ladder: prefill work grows with P, and a batch of
+        # 36-token chat prompts would otherwise pay for 64 positions.
+        p = bucket(max(len(r) for r in device_rows), self.min_bucket, half_steps=True)
         d = bucket(max(max(budgets), 1), self.min_bucket)
         b = bucket(len(rows), 1)
         pad_id = int(self.tokenizer.pad_token_id)
@@ -307,7 +313,10 @@ class JaxSampler(Sampler):
         positions_bp = jnp.maximum(jnp.cumsum(mask_bp, axis=1) - 1, 0).astype(jnp.int32)
         mask_bs = jnp.concatenate([mask_bp, jnp.zeros((b, d), bool)], axis=1)
         cache = model.init_cache(b, p + d, self._cache_dtype)
-        out = model(tokens_bp, positions_bp, attention_mask=mask_bs, cache=cache, cache_index=0)
+        out = model(
+            tokens_bp, positions_bp, attention_mask=mask_bs, cache=cache, cache_index=0,
+            last_logits_only=True,
+        )  # fmt: skip
         step_keys = jax.vmap(jax.random.fold_in, (0, None))(keys_b, 0)
         token_b, logprob_b = sample_tokens(
             out.logits[:, -1], step_keys, config, knobs.temperature, knobs.top_p, knobs.min_p

@@ -21,14 +21,15 @@ def test_buckets():
     assert bucket_length(40, [32, 48, 96]) == 48
     with pytest.raises(ConfigError, match="longer than the largest bucket 96"):
         bucket_length(97, [32, 96])
-    assert [bucket_rows(n) for n in (1, 3, 8, 9)] == [1, 4, 8, 16]
+    sizes = (1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 136, 200)
+    assert [bucket_rows(n) for n in sizes] == [1, 2, 3, 4, 6, 6, 8, 8, 12, 16, 192, 256]
     assert bucket_rows(3, multiple=8) == 8
 
 
 def test_batch_is_shifted_masked_and_padded():
     trajs = make_trajectories(groups=2, group_size=3, env_tokens=True)
-    b = trajectories_to_batch(trajs, pad_id=0)
-    assert b.input_ids.shape == (8, 16)  # 6 rows -> 8, longest 15 positions -> 16
+    b = trajectories_to_batch(trajs, pad_id=0, row_multiple=4)
+    assert b.input_ids.shape == (8, 16)  # 6 rows -> 8 (multiple of 4), longest 15 -> 16
     for i, t in enumerate(trajs):
         n = len(t.token_ids)
         np.testing.assert_array_equal(b.input_ids[i, : n - 1], t.token_ids[:-1])

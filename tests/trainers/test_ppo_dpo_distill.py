@@ -37,14 +37,14 @@ def test_ppo_step(separate_critic):
 
 
 def test_dpo_step_and_online_pairs():
-    trajs = make_trajectories(3, 3)
+    trajs = make_trajectories(5, 3)
     pairs = online_pairs(trajs)
-    assert len(pairs) == 3
+    assert len(pairs) == 5
     best = max(trajs[:3], key=lambda t: t.reward)
     assert pairs[0].chosen.token_ids == best.token_ids
     learner = DPOLearner(DPOConfig(beta=0.5, optimizer={"lr": 1e-2}), make_model())
     batch = learner.prepare(learner.make_batch(pairs))
-    assert batch.num_rows == 8  # 3 pairs -> 6 rows -> 8; the padding pair has weight 0
+    assert batch.num_rows == 12  # 5 pairs -> 10 rows -> 12; a padding pair, weight 0
     first, second, unchanged = _two_steps(learner, batch)
     assert unchanged == []
     assert first["loss"] == pytest.approx(np.log(2), rel=1e-5)  # policy == reference
