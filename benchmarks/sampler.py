@@ -4,7 +4,10 @@ For two Qwen 2 architecture sizes (vocab 512), 64-token prompts and 128 new toke
 1, 8 and 32, it measures prefill and decode tokens/s of both, and sets decode against the
 memory-bandwidth bound: each decode step must read every weight once plus the KV cache of the
 tokens so far, so ``bound tok/s = batch / (bytes per step / read bandwidth)``, with the read
-bandwidth measured in the same run by streaming a large array.
+bandwidth measured in the same run by streaming a large array. Beside it, the same decode's
+weight matmuls alone (``matmul_only_*``): how fast XLA's CPU dot multiplies these shapes at this
+batch, which caps any `jnp.dot` decode below the bandwidth bound on CPUs where the dot kernel,
+not memory, is the limit.
 
     python benchmarks/sampler.py                      # prints one JSON document
     python benchmarks/sampler.py --batches 8 --sizes small
@@ -83,6 +86,43 @@ def read_bandwidth_gbs(megabytes: int = 512, repeats: int = 5) -> dict[str, floa
     return {"numpy": nbytes / best_np / 1e9, "jax": nbytes / best_jax / 1e9}
 
 
+def matmul_floor_s(model: CausalLM, batch: int, steps: int, repeats: int) -> float:
+    """Seconds per decode step of the model's weight matmuls alone, at `batch` rows.
+
+    Every linear kernel and the tied output head, multiplied by a ``[batch, in]`` activation in
+    one `fori_loop` of `steps`, as the decode does, with nothing else (no attention, norms or
+    sampling). It is what XLA's CPU dot reaches on these shapes: the best a decode built from
+    `jnp.dot` can do here, set beside the bandwidth bound to show how much of the gap is the
+    matmul kernel itself.
+    """
+    params = nnx.state(model, nnx.Param).flat_state()
+    kernels = [x[...] for path, x in params if path[-1] == "kernel"]
+    embedding = model.embed_tokens.embedding[...]
+    hidden = embedding.shape[1]
+
+    @jax.jit
+    def chain(kernels: list[jax.Array], embedding: jax.Array, x_bd: jax.Array) -> jax.Array:
+        def body(_: Any, x_bd: jax.Array) -> jax.Array:
+            for kernel in kernels:
+                fan_in = kernel.shape[0]
+                x_bi = jnp.broadcast_to(jnp.mean(x_bd, axis=1, keepdims=True), (batch, fan_in))
+                # The mean over every output column keeps XLA from computing only a slice.
+                x_bd = x_bd + 1e-3 * jnp.mean(x_bi @ kernel, axis=1, keepdims=True)
+            logits_bv = jax.lax.dot_general(x_bd, embedding, (((1,), (1,)), ((), ())))
+            return x_bd + 1e-3 * jnp.mean(logits_bv, axis=1, keepdims=True)
+
+        return jax.lax.fori_loop(0, steps, body, x_bd)
+
+    x_bd = jnp.ones((batch, hidden), jnp.float32)
+    chain(kernels, embedding, x_bd).block_until_ready()  # compile
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        chain(kernels, embedding, x_bd).block_until_ready()
+        best = min(best, time.perf_counter() - t)
+    return best / steps
+
+
 def decode_bytes_per_step(config: Qwen2Config, batch: int, param_bytes: int) -> float:
     """Weights once, plus the K and V of every cached token, averaged over the decode."""
     mean_context = PROMPT_LEN + NEW_TOKENS / 2
@@ -154,6 +194,7 @@ def bench_size(name: str, batches: list[int], repeats: int, bandwidth: float) ->
         theirs = time_transformers(hf_model, prompts, repeats)
         bound = batch / (decode_bytes_per_step(config, batch, param_bytes) / (bandwidth * 1e9))
         decode = batch * (NEW_TOKENS - 1) / ours.decode_s
+        floor = batch / matmul_floor_s(model, batch, NEW_TOKENS - 1, repeats)
         rows.append({
             "batch": batch,
             "jax_prefill_tok_s": round(batch * PROMPT_LEN / ours.prefill_s),
@@ -163,6 +204,9 @@ def bench_size(name: str, batches: list[int], repeats: int, bandwidth: float) ->
             "decode_speedup_vs_transformers": round(theirs.decode_s / ours.decode_s, 2),
             "bandwidth_bound_decode_tok_s": round(bound),
             "fraction_of_bound": round(decode / bound, 3),
+            "matmul_only_decode_tok_s": round(floor),
+            "matmul_only_fraction_of_bound": round(floor / bound, 3),
+            "fraction_of_matmul_only": round(decode / floor, 3),
         })  # fmt: skip
         print(json.dumps({"size": name, **rows[-1]}), file=sys.stderr, flush=True)  # progress
     return {

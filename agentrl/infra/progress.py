@@ -101,6 +101,14 @@ class Progress:
             self._last_line = now
             print(self.line(), file=self._file, flush=True)
 
+    def set_total(self, total: int) -> None:
+        """Change the last step number, e.g. when a time budget, not a step count, ends a stage
+        and the estimate firms up as steps are timed."""
+        self.total = total
+        if self._bar is not None:
+            self._bar.total = total
+            self._bar.refresh()
+
     def line(self) -> str:
         """The current status as one line of text."""
         elapsed = time.monotonic() - self._start

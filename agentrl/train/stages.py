@@ -291,7 +291,7 @@ def timed_loop(
         ctx.log(stream, step, metrics)
         if budget_s is not None:  # the clock, not max_steps, ends a timed stage: ETA by time
             per_step = train_s / (step - start_step)
-            bar.total = min(max_steps, step + math.ceil(max(0.0, budget_s - train_s) / per_step))
+            bar.set_total(min(max_steps, step + math.ceil(max(0.0, budget_s - train_s) / per_step)))
         bar.update(step, metrics, tokens=tokens)
         if on_step is not None:
             on_step(step, train_s)

@@ -54,3 +54,21 @@ def test_tty_mode_uses_tqdm_and_disabled_is_silent():
 def test_format_duration():
     assert format_duration(0) == "0:00:00"
     assert format_duration(3723.4) == "1:02:03"
+
+
+def test_set_total_moves_the_end_in_both_modes():
+    """A timed stage learns its step count as it goes; the bar (and its ETA) must follow."""
+    out = io.StringIO()
+    bar = Progress(total=1000, file=out, interval_s=0.0)
+    bar.update(1)
+    bar.set_total(4)
+    bar.update(2)
+    assert bar.line().startswith("train 2/4")
+    bar.update(4)
+    assert "eta" not in out.getvalue().splitlines()[-1]
+    tty = io.StringIO()
+    with Progress(total=1000, file=tty, tty=True) as bar:
+        bar.update(1)
+        bar.set_total(3)
+        bar.update(3)
+    assert "3/3" in tty.getvalue()
