@@ -228,15 +228,6 @@ class WithTools(Wrapper):
     def oracle_action(self) -> str | None:
         return None if self._ended else super().oracle_action()
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_added"] = tools_state(self._added)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state["_added"] = resolve_tools(state["_added"])
-        self.__dict__.update(state)
-
 
 def run_tool_calls(
     action: str, tools: Sequence[Any], tool_format: str, *, turn: int
@@ -269,13 +260,3 @@ def resolve_tools(tools: Sequence[Any]) -> tuple[Any, ...]:
     if duplicated:
         raise ConfigError(f"tool names must be unique, got {duplicated} more than once")
     return tuple(made)
-
-
-def tools_state(tools: Sequence[Any]) -> list[Any]:
-    """Tools for pickling: registered tools by name (re-made on load), others as they are.
-
-    A `Tool` holds a generated pydantic model and so does not pickle itself.
-    """
-    from agentrl.registration import tools as tool_registry
-
-    return [t.name if t.name in tool_registry else t for t in tools]

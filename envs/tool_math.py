@@ -21,7 +21,7 @@ from agentrl.errors import ConfigError
 from agentrl.messages import Message, ToolCall
 from agentrl.toolcalls import FORMATS, format_tool_call
 from agentrl.tooling import execute_tool_calls
-from agentrl.wrappers import resolve_tools, run_tool_calls, tools_state
+from agentrl.wrappers import resolve_tools, run_tool_calls
 
 from .data import OnInvalid
 from .math_env import MathEnv
@@ -107,12 +107,3 @@ class ToolMathEnv(MathEnv):
             "content": format_tool_call(call, self.tool_format),
         }
         return [plain[0], request, *execute_tool_calls([calculator], [call]), plain[1]]
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["tools"] = tools_state(self.tools)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state["tools"] = resolve_tools(state["tools"])
-        self.__dict__.update(state)

@@ -9,6 +9,7 @@ import pytest
 
 import agentrl
 from agentrl.errors import ConfigError, EnvError
+from agentrl.registration import tools as tool_registry
 from agentrl.tooling import tool
 from agentrl.wrappers import EpisodeStatistics, MaxTurns, WithTools
 
@@ -92,13 +93,18 @@ def test_with_tools_budget_truncates_endless_tool_calls():
     assert flags == [(False, False), (False, False), (False, True)]
 
 
-def test_with_tools_passes_check_env_and_pickles_registered_tools():
-    env = WithTools(_math_env(), [multiply])
+def test_with_tools_passes_check_env_and_pickles_its_tools_with_their_options():
+    search = tool_registry.make("search", documents=["alpha beta", "gamma delta"])
+    env = WithTools(_math_env(), [multiply, search.with_options(timeout_s=3)])
     report = agentrl.check_env(env)
     assert "pickles" in report.passed and report.notes == ["checked through a wrapper"]
     clone = pickle.loads(pickle.dumps(env))
     clone.reset(seed=0)
     assert clone.step(_call("envs_test_multiply", a=3, b=3))[0][0]["content"] == "9"
+    # A configured tool keeps its constructor arguments and options (not re-made by name).
+    out = clone.step(_call("search", query="gamma"))[0][0]["content"]
+    assert out == "[1] doc-1: gamma delta"
+    assert [t.timeout_s for t in clone.tools if t.name == "search"] == [3]
 
 
 def test_with_tools_rejects_bad_arguments():
