@@ -110,6 +110,9 @@ def run(args: argparse.Namespace) -> int:
                 "steps": summary.get("steps"),
                 "accuracy": headline,
                 "wall_seconds": round(summary.get("wall_seconds", 0.0), 1),
+                "wall_seconds_without_control": round(
+                    summary.get("wall_seconds_without_control", 0.0), 1
+                ),
             }
         )
     )

@@ -178,6 +178,8 @@ class Trainer:
             f"(before: {100 * before['accuracy']:.1f}%)"
         )
         self._export()
+        # The control's extra time is not the run's cost: say how long the run took without it.
+        run.update_summary({"wall_seconds_without_control": time.perf_counter() - self.started})
         if cfg.control == "sft":
             self._control(prior_s + train_s)
         summary = run.update_summary(

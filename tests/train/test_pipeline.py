@@ -231,3 +231,5 @@ def test_every_algo_runs_through_the_same_pipeline(
     if extra:
         assert 0 <= summary["control"]["accuracy"] <= 1 and summary["control"]["steps"] >= 1
         assert read_metrics(run / "control.jsonl")
+        # The run's own time, the control's excluded, comes first and is the shorter.
+        assert 0 < summary["wall_seconds_without_control"] < summary["wall_seconds"]
