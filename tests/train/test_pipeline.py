@@ -40,8 +40,10 @@ TINY = [
     "checkpoint.every=2",
     "checkpoint.keep=3",
     # Rewards of an untrained model are all 0, so GRPO's advantages are too: the entropy
-    # bonus makes every RL step change the weights and the optimizer state all the same.
+    # bonus makes every RL step change the weights and the optimizer state all the same
+    # (and dynamic sampling, which would skip such all-equal groups, is off).
     "grpo.entropy_coef=0.01",
+    "grpo.dynamic_sampling=false",
     "ppo.entropy_coef=0.01",
 ]
 # Metrics that measure the clock rather than the training; all others must repeat exactly.
