@@ -53,6 +53,19 @@ def test_cached_decode_equals_full_forward(model_type: str) -> None:
     )
 
 
+@pytest.mark.parametrize("model_type", ["qwen2", "gemma2"])  # untied and tied-with-softcap heads
+def test_last_logits_only_is_the_last_column_of_the_full_logits(model_type: str) -> None:
+    model = random_model(model_type)
+    tokens, mask, positions = (jnp.asarray(a) for a in padded_batch())
+    full = model(tokens, positions, attention_mask=mask)
+    last = model(tokens, positions, attention_mask=mask, last_logits_only=True)
+    assert last.logits.shape == (tokens.shape[0], 1, model.config.vocab_size)
+    np.testing.assert_array_equal(np.asarray(last.hidden), np.asarray(full.hidden))
+    np.testing.assert_allclose(
+        np.asarray(last.logits), np.asarray(full.logits[:, -1:]), atol=1e-6, rtol=0
+    )
+
+
 @nnx.jit
 def step(model, tokens, positions, mask, cache, index):  # type: ignore[no-untyped-def]
     """One jitted cached call with a traced cache_index (how a sampler calls it)."""

@@ -15,6 +15,7 @@ from flax import nnx
 from agentrl.errors import SamplerError
 from agentrl.models.tiny import tiny_config, tiny_model, tiny_model_from_config
 from agentrl.sampling import JaxSampler, SamplingParams
+from agentrl.sampling.jax_sampler import bucket
 
 # Calls share buckets (4 rows, 32-token prompts, 16 new tokens) so the module compiles little.
 MAX_TOKENS = 12
@@ -216,3 +217,21 @@ def test_beam_search_equals_brute_force():
         [b.metadata["score"] for b in beams], [s for s, _ in ranked], atol=1e-4
     )
     assert all(b.finish_reason == ("stop" if b.token_ids[-1] == eos else "length") for b in beams)
+
+
+def test_buckets_powers_of_two_and_half_steps_for_prompts():
+    assert [bucket(n) for n in (1, 16, 17, 33, 100)] == [16, 16, 32, 64, 128]
+    lengths = (1, 16, 17, 24, 25, 36, 48, 49, 64, 65, 100)
+    assert [bucket(n, half_steps=True) for n in lengths] == [
+        16,
+        16,
+        24,
+        24,
+        32,
+        48,
+        48,
+        64,
+        64,
+        96,
+        128,
+    ]
