@@ -18,6 +18,7 @@ import jax
 import numpy as np
 
 from agentrl.errors import ConfigError
+from agentrl.shapes import bucket
 from agentrl.trajectory import Trajectory
 
 MIN_BUCKET = 16
@@ -84,16 +85,10 @@ def bucket_length(n: int, buckets: Sequence[int] | None = None) -> int:
 
 
 def bucket_rows(n: int, multiple: int = 1) -> int:
-    """Rows padded to the next size of the ladder 1, 2, 3, 4, 6, 8, 12, 16, 24, ... (powers of
-    two and 1.5x powers of two), then to a multiple of `multiple`.
-
-    The ladder keeps compilations few (two shapes per octave) while wasting at most a third of
-    a batch: that matters when dynamic sampling leaves, say, 136 of 256 rows, which a plain
-    power of two would pad straight back to 256.
-    """
-    rows = 1 << max(n - 1, 0).bit_length()
-    if rows >= 4 and n <= rows * 3 // 4:
-        rows = rows * 3 // 4
+    """Rows padded up the `agentrl.shapes.bucket` ladder (1, 2, 3, 4, 6, 8, 12, ...), then to a
+    multiple of `multiple`: when dynamic sampling keeps, say, 136 of 256 rows, they pad to 192,
+    not straight back to 256."""
+    rows = bucket(n, 1, half_steps=True)
     return int(math.ceil(rows / multiple) * multiple)
 
 

@@ -32,6 +32,7 @@ from agentrl.errors import ConfigError, SamplerError
 from agentrl.sampling.base import Completion, FinishReason, Sampler, SamplingParams
 from agentrl.sampling.processors import FilterConfig, sample_tokens
 from agentrl.sampling.stops import first_stop
+from agentrl.shapes import bucket
 
 
 class DecodeState(NamedTuple):
@@ -57,17 +58,6 @@ class Knobs(NamedTuple):
     min_p: jax.Array
     stop_ids: jax.Array  # int32 [K], padded with -1
     pad_id: jax.Array
-
-
-def bucket(n: int, minimum: int = 16, *, half_steps: bool = False) -> int:
-    """The smallest power of two >= max(n, minimum); with `half_steps`, 1.5x powers of two
-    (24, 48, 96, ...) count too, so padding wastes at most a third instead of a half."""
-    size = minimum
-    while size < n:
-        size *= 2
-    if half_steps and size >= 2 * minimum and n <= size * 3 // 4:
-        size = size * 3 // 4
-    return size
 
 
 def left_pad(rows: Sequence[Sequence[int]], length: int, batch: int, pad_id: int) -> np.ndarray:
