@@ -106,6 +106,30 @@ def sample_tokens(
         scaled_bv = logits_bv / temperature
         logprobs_bv = jax.nn.log_softmax(scaled_bv, axis=-1)
         filtered_bv = filter_logits(scaled_bv, config, top_p, min_p)
-        tokens_b = jax.vmap(jax.random.categorical)(keys_b, filtered_bv).astype(jnp.int32)
+        tokens_b = inverse_cdf_sample(keys_b, filtered_bv)
     chosen_b = jnp.take_along_axis(logprobs_bv, tokens_b[:, None], axis=-1)[:, 0]
     return tokens_b, chosen_b
+
+
+def inverse_cdf_sample(keys_b: jax.Array, logits_bv: jax.Array) -> jax.Array:
+    """One token per row, drawn from ``softmax(logits)`` with ONE uniform number per row.
+
+    Gumbel-max (`jax.random.categorical`) draws a random number for every vocabulary entry of
+    every row at every decode step; on CPU that costs more than the tiny models' whole forward
+    pass (about 6 ms against 1 ms at batch 256, vocabulary 512). Inverting the cumulative
+    distribution needs one number per row and a cumsum. The token is the first index whose
+    cumulative mass exceeds ``u * total``; a token of probability 0 (filtered out) can never be
+    that index, since the mass does not grow there.
+
+    Args:
+        keys_b: one PRNG key per row.
+        logits_bv: float32 ``[B, V]``; filtered entries are -inf.
+    """
+    probs_bv = jax.nn.softmax(logits_bv, axis=-1)
+    cdf_bv = jnp.cumsum(probs_bv, axis=-1)
+    u_b = jax.vmap(jax.random.uniform)(keys_b)
+    x_b1 = u_b[:, None] * cdf_bv[:, -1:]
+    tokens_b = jnp.sum(cdf_bv <= x_b1, axis=-1)
+    # u < 1, but rounding can still put x at the total: then take the last possible token.
+    last_b = logits_bv.shape[-1] - 1 - jnp.argmax(probs_bv[:, ::-1] > 0, axis=-1)
+    return jnp.minimum(tokens_b, last_b).astype(jnp.int32)

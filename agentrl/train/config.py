@@ -85,6 +85,12 @@ class ScheduleSection(Config):
     time_budget_s: float | None = Field(
         default=None, gt=0, description="wall seconds for the RL stage"
     )
+    run_budget_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="wall seconds for the whole run (the --control sft run not counted): "
+        "the RL stage gets what the warm-start left, so a quick warm-start means more RL",
+    )
 
 
 class EvalSection(Config):

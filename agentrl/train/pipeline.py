@@ -133,7 +133,7 @@ class Trainer:
         before = self._warm_start_or_restore()
         learner = rl_learner(self.ctx)
         start, prior_s = self._restore_rl(learner)
-        budget = cfg.schedule.time_budget_s
+        budget = self._rl_budget()
         budget = None if budget is None else max(0.0, budget - prior_s)
 
         def checkpoint(step: int, train_s: float) -> None:
@@ -157,7 +157,8 @@ class Trainer:
         self.rl_ckpt.wait()
         after = self.ctx.evaluate()
         # From the log, not this process's loop: a resumed run's curve starts before it.
-        curve = [list(p) for p in zip(*series(read_metrics(run.metrics_path), "eval/accuracy"))]
+        records = read_metrics(run.metrics_path) if run.metrics_path.is_file() else []
+        curve = [list(p) for p in zip(*series(records, "eval/accuracy"))]
         run.update_summary(
             {
                 "eval_after": after,
@@ -192,6 +193,24 @@ class Trainer:
         for closable in [*self.loggers.values(), self.rl_ckpt, self.warm_ckpt]:
             closable.close()
         return summary
+
+    def _rl_budget(self) -> float | None:
+        """The RL stage's training seconds: ``schedule.time_budget_s``, cut to what is left of
+        ``schedule.run_budget_s``. Fixed when the stage first starts and kept in the summary,
+        so a resumed run keeps the budget its first process had."""
+        schedule, run = self.config.schedule, self.run
+        recorded = run.read_summary().get("rl_budget_s")
+        if self.resuming and recorded is not None:
+            return float(recorded)
+        budget = schedule.time_budget_s
+        if schedule.run_budget_s is not None:
+            # Held-out evals run inside the stage but outside its clock; keep their share
+            # (one greedy eval per `eval.every` steps, about 3% of it here) and the final
+            # eval and export out of the run's budget too.
+            left = (schedule.run_budget_s - (time.perf_counter() - self.started)) / 1.05 - 10.0
+            budget = max(0.0, left) if budget is None else max(0.0, min(budget, left))
+        run.update_summary({"rl_budget_s": budget})
+        return budget
 
     def _restore_rl(self, learner: Any) -> tuple[int, float]:
         """Load the newest complete RL checkpoint when resuming: (its step, train seconds)."""
@@ -283,7 +302,8 @@ class Trainer:
     def _plots(self) -> None:
         from agentrl.infra.plots import plot_metrics
 
-        plot_metrics(self.run.metrics_path, self.run.plots_dir, title=self.run.path.name)
+        if self.run.metrics_path.is_file():  # no RL step ran when a run budget left no time
+            plot_metrics(self.run.metrics_path, self.run.plots_dir, title=self.run.path.name)
         warm = self.run.path / "warmstart.jsonl"
         if warm.is_file():
             plot_metrics(

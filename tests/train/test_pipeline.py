@@ -235,3 +235,17 @@ def test_every_algo_runs_through_the_same_pipeline(
         assert read_metrics(run / "control.jsonl")
         # The run's own time, the control's excluded, comes first and is the shorter.
         assert 0 < summary["wall_seconds_without_control"] < summary["wall_seconds"]
+
+
+def test_run_budget_leaves_the_rl_stage_what_the_warm_start_left(jax_env, tmp_path: Path) -> None:
+    # Start-up and the warm-start alone take longer than one second: nothing is left for RL.
+    run = tmp_path / "run"
+    _train(jax_env, _args(run, "--quiet", "--set", "schedule.run_budget_s=1"))
+    summary = _summary(run)
+    assert summary["rl_budget_s"] == 0 and summary["steps"] == 0
+    assert 0 <= summary["eval_after"]["accuracy"] <= 1
+    # A roomy budget caps nothing: the step limit ends the stage, as without one.
+    roomy = tmp_path / "roomy"
+    _train(jax_env, _args(roomy, "--quiet", "--set", "schedule.run_budget_s=3600"))
+    summary = _summary(roomy)
+    assert 3000 < summary["rl_budget_s"] < 3600 and summary["steps"] == 5
