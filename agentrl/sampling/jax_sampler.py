@@ -6,7 +6,8 @@ How a `generate` call runs:
    1.5x powers of two), the batch to a bucketed size B, the new-token budget to a bucketed
    length D, so a run compiles a handful of times.
 2. ``prefill`` encodes the prompts into a fresh cache of ``P + D`` slots per layer (laid out
-   ``[batch, kv_heads, slots, head_dim]``) and samples the first token.
+   ``[batch, kv_heads, slots, head_dim]``) and samples the first token. A prompt repeated in
+   the batch (a GRPO group, ``n > 1``) is encoded once and its cache rows copied.
 3. ``decode`` runs the whole remaining loop on device inside one `jax.lax.while_loop`: each
    step feeds the last token, writes one cache row, samples, and stops a row on an EOS/stop
    id or its budget; the loop exits when every row is done.
@@ -58,6 +59,26 @@ class Knobs(NamedTuple):
     min_p: jax.Array
     stop_ids: jax.Array  # int32 [K], padded with -1
     pad_id: jax.Array
+
+
+def shared_prompts(
+    rows: Sequence[Sequence[int]], budgets: Sequence[int]
+) -> tuple[list[Sequence[int]], list[int]]:
+    """The distinct prompts among `rows` and, per row, the index of its prompt among them.
+
+    A GRPO group (or ``n > 1``) repeats one prompt many times: its prefill is computed once and
+    its cache rows copied. Rows without a token budget stay their own (they only stand in).
+    """
+    unique: list[Sequence[int]] = []
+    index: dict[Any, int] = {}
+    source = []
+    for i, (row, budget) in enumerate(zip(rows, budgets)):
+        key: Any = tuple(row) if budget > 0 else ("stand-in", i)
+        if key not in index:
+            index[key] = len(unique)
+            unique.append(row)
+        source.append(index[key])
+    return unique, source
 
 
 def left_pad(rows: Sequence[Sequence[int]], length: int, batch: int, pad_id: int) -> np.ndarray:
@@ -197,9 +218,15 @@ class JaxSampler(Sampler):
         p = bucket(max(len(r) for r in device_rows), self.min_bucket, half_steps=True)
         d = bucket(max(max(budgets), 1), self.min_bucket)
         b = bucket(len(rows), 1)
+        unique, source = shared_prompts(device_rows, budgets)
+        u = bucket(len(unique), 1)
+        if u >= b:  # too few repeats to save a bucket: prefill every row (the identity copy)
+            unique, source, u = list(device_rows), list(range(len(rows))), b
+        source_b = np.zeros(b, np.int32)
+        source_b[: len(rows)] = source
         pad_id = int(self.tokenizer.pad_token_id)
-        tokens_bp = left_pad(device_rows, p, b, pad_id)
-        mask_bp = left_pad([[1] * len(r) for r in device_rows], p, b, 0).astype(bool)
+        tokens_up = left_pad(unique, p, u, pad_id)
+        mask_up = left_pad([[1] * len(r) for r in unique], p, u, 0).astype(bool)
         budget_b = np.zeros(b, np.int32)
         budget_b[: len(rows)] = budgets
         keys_b = jax.vmap(jax.random.fold_in, (None, 0))(key, jnp.arange(b) + offset)
@@ -208,8 +235,8 @@ class JaxSampler(Sampler):
         graphdef, weights = nnx.split(self.model)
         started = time.perf_counter()
         state = self._prefill(
-            weights, jnp.asarray(tokens_bp), jnp.asarray(mask_bp), keys_b, jnp.asarray(budget_b),
-            knobs, graphdef=graphdef, config=config, d=d,
+            weights, jnp.asarray(tokens_up), jnp.asarray(mask_up), jnp.asarray(source_b), keys_b,
+            jnp.asarray(budget_b), knobs, graphdef=graphdef, config=config, d=d,
         )  # fmt: skip
         jax.block_until_ready(state.tokens_bd)
         prefilled = time.perf_counter()
@@ -286,8 +313,9 @@ class JaxSampler(Sampler):
     def _prefill_impl(
         self,
         weights: Any,
-        tokens_bp: jax.Array,
-        mask_bp: jax.Array,
+        tokens_up: jax.Array,
+        mask_up: jax.Array,
+        source_b: jax.Array,
         keys_b: jax.Array,
         budget_b: jax.Array,
         knobs: Knobs,
@@ -296,21 +324,28 @@ class JaxSampler(Sampler):
         config: FilterConfig,
         d: int,
     ) -> DecodeState:
-        """Encode the prompts into a fresh cache and sample each row's first token."""
+        """Encode the distinct prompts into a fresh cache, copy each row's prompt cache
+        (`source_b`: its prompt's index), and sample each row's first token."""
         self.num_compilations += 1  # runs only while tracing
         model = nnx.merge(graphdef, weights)
-        b, p = tokens_bp.shape
-        positions_bp = jnp.maximum(jnp.cumsum(mask_bp, axis=1) - 1, 0).astype(jnp.int32)
-        mask_bs = jnp.concatenate([mask_bp, jnp.zeros((b, d), bool)], axis=1)
-        cache = model.init_cache(b, p + d, self._cache_dtype)
+        u, p = tokens_up.shape
+        positions_up = jnp.maximum(jnp.cumsum(mask_up, axis=1) - 1, 0).astype(jnp.int32)
+        mask_us = jnp.concatenate([mask_up, jnp.zeros((u, d), bool)], axis=1)
+        cache = model.init_cache(u, p + d, self._cache_dtype)
         out = model(
-            tokens_bp, positions_bp, attention_mask=mask_bs, cache=cache, cache_index=0,
+            tokens_up, positions_up, attention_mask=mask_us, cache=cache, cache_index=0,
             last_logits_only=True,
         )  # fmt: skip
+        if u == source_b.shape[0]:  # one row per prompt: `source_b` is the identity
+            cache_rows, logits_bv, mask_bs = out.cache, out.logits[:, -1], mask_us
+        else:
+            cache_rows = jax.tree.map(lambda x: jnp.take(x, source_b, axis=0), out.cache)
+            logits_bv, mask_bs = out.logits[source_b, -1], mask_us[source_b]
         step_keys = jax.vmap(jax.random.fold_in, (0, None))(keys_b, 0)
         token_b, logprob_b = sample_tokens(
-            out.logits[:, -1], step_keys, config, knobs.temperature, knobs.top_p, knobs.min_p
+            logits_bv, step_keys, config, knobs.temperature, knobs.top_p, knobs.min_p
         )
+        b = source_b.shape[0]
         live_b = budget_b > 0
         token_b = jnp.where(live_b, token_b, knobs.pad_id)
         logprob_b = jnp.where(live_b, logprob_b, 0.0)
@@ -318,7 +353,7 @@ class JaxSampler(Sampler):
         logprobs_bd = jnp.zeros((b, d), jnp.float32).at[:, 0].set(logprob_b)
         done_b = ~live_b | jnp.isin(token_b, knobs.stop_ids) | (budget_b <= 1)
         return DecodeState(
-            cache=out.cache,
+            cache=cache_rows,
             mask_bs=mask_bs,
             tokens_bd=tokens_bd,
             logprobs_bd=logprobs_bd,
@@ -326,7 +361,7 @@ class JaxSampler(Sampler):
             done_b=done_b,
             step=jnp.int32(1),
             keys_b=keys_b,
-            prompt_len_b=jnp.sum(mask_bp, axis=1).astype(jnp.int32),
+            prompt_len_b=jnp.sum(mask_bs, axis=1).astype(jnp.int32),
             budget_b=budget_b,
         )
 

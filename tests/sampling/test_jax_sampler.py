@@ -235,3 +235,23 @@ def test_buckets_powers_of_two_and_half_steps_for_prompts():
         96,
         128,
     ]
+
+
+def test_repeated_prompts_share_one_prefill_and_sample_as_if_each_had_its_own(setup, monkeypatch):
+    import agentrl.sampling.jax_sampler as module
+
+    model, tokenizer, _, prompts = setup
+    rows = [prompts[0]] * 5 + [prompts[1]] * 3  # two GRPO-style groups
+    params = SamplingParams(temperature=1.0, max_tokens=MAX_TOKENS, seed=11)
+    unique, source = module.shared_prompts(rows, [MAX_TOKENS] * len(rows))
+    assert unique == prompts[:2] and source == [0] * 5 + [1] * 3
+    shared = JaxSampler(model, tokenizer, max_context=64)
+    got = shared.generate(rows, params)
+    # The same call with every row prefilled on its own: the same tokens and log-probs.
+    monkeypatch.setattr(module, "shared_prompts", lambda r, _b: (list(r), list(range(len(r)))))
+    alone = JaxSampler(model, tokenizer, max_context=64).generate(rows, params)
+    assert _tokens(got) == _tokens(alone)
+    for (a,), (b,) in zip(got, alone):
+        np.testing.assert_allclose(a.logprobs, b.logprobs, rtol=1e-5, atol=1e-6)
+    # Rows of one prompt still draw their own samples.
+    assert len({tuple(c.token_ids) for (c,) in got[:5]}) > 1
