@@ -128,8 +128,7 @@ def inverse_cdf_sample(keys_b: jax.Array, logits_bv: jax.Array) -> jax.Array:
     probs_bv = jax.nn.softmax(logits_bv, axis=-1)
     cdf_bv = jnp.cumsum(probs_bv, axis=-1)
     u_b = jax.vmap(jax.random.uniform)(keys_b)
+    # u <= 1 - 2**-23, so u * total stays at least one float below the total even after
+    # rounding: some index always exceeds it, and the count below is a valid token.
     x_b1 = u_b[:, None] * cdf_bv[:, -1:]
-    tokens_b = jnp.sum(cdf_bv <= x_b1, axis=-1)
-    # u < 1, but rounding can still put x at the total: then take the last possible token.
-    last_b = logits_bv.shape[-1] - 1 - jnp.argmax(probs_bv[:, ::-1] > 0, axis=-1)
-    return jnp.minimum(tokens_b, last_b).astype(jnp.int32)
+    return jnp.sum(cdf_bv <= x_b1, axis=-1).astype(jnp.int32)

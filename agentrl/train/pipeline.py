@@ -208,7 +208,7 @@ class Trainer:
             # (one greedy eval per `eval.every` steps, about 3% of it here) and the final
             # eval and export out of the run's budget too.
             left = (schedule.run_budget_s - (time.perf_counter() - self.started)) / 1.05 - 10.0
-            budget = max(0.0, left) if budget is None else max(0.0, min(budget, left))
+            budget = max(0.0, left if budget is None else min(budget, left))
         run.update_summary({"rl_budget_s": budget})
         return budget
 
