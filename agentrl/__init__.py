@@ -80,4 +80,3 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'agentrl' has no attribute {name!r}")
-

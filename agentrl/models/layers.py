@@ -22,7 +22,14 @@ _MASKED = -1e30  # finite, so a fully masked (padding) row gives a uniform softm
 
 
 class LayerCache(NamedTuple):
-    """One layer's keys and values, each ``[batch, kv_heads, slots, head_dim]``."""
+    """One layer's keys ``[batch, kv_heads, head_dim, slots]`` and values ``[batch, kv_heads,
+    slots, head_dim]``.
+
+    Keys are stored transposed so that a decode step's query-key product runs along contiguous
+    slots, and the attention-weighted sum of values along contiguous head dimensions: on CPU
+    this made batch-32 decode 1.25x (hidden 512) to 1.55x (hidden 256) faster than keys laid
+    out like values.
+    """
 
     k: jax.Array
     v: jax.Array
@@ -215,21 +222,24 @@ class Attention(nnx.Module):
         if self.q_norm is not None and self.k_norm is not None:
             q_bthd, k_bthd = self.q_norm(q_bthd), self.k_norm(k_bthd)
         q_bthd = apply_rope(q_bthd, positions_bt, self.inv_freq)
-        k_bhtd = apply_rope(k_bthd, positions_bt, self.inv_freq).transpose(0, 2, 1, 3)
+        k_bhdt = apply_rope(k_bthd, positions_bt, self.inv_freq).transpose(0, 2, 3, 1)
         v_bhtd = v_bthd.transpose(0, 2, 1, 3)
         if cache is not None:
-            start = (0, 0, cache_index, 0)
-            k_bhsd = jax.lax.dynamic_update_slice(cache.k, k_bhtd.astype(cache.k.dtype), start)
-            v_bhsd = jax.lax.dynamic_update_slice(cache.v, v_bhtd.astype(cache.v.dtype), start)
-            cache = LayerCache(k_bhsd, v_bhsd)
+            k_bhds = jax.lax.dynamic_update_slice(
+                cache.k, k_bhdt.astype(cache.k.dtype), (0, 0, 0, cache_index)
+            )
+            v_bhsd = jax.lax.dynamic_update_slice(
+                cache.v, v_bhtd.astype(cache.v.dtype), (0, 0, cache_index, 0)
+            )
+            cache = LayerCache(k_bhds, v_bhsd)
         else:
-            k_bhsd, v_bhsd = k_bhtd, v_bhtd
+            k_bhds, v_bhsd = k_bhdt, v_bhtd
         groups = self.num_heads // self.num_kv_heads
         q_bkgtd = q_bthd.reshape(b, t, self.num_kv_heads, groups, self.head_dim).transpose(
             0, 2, 3, 1, 4
         )
         dtype = q_bkgtd.dtype
-        scores = jnp.einsum("bkgtd,bksd->bkgts", q_bkgtd, k_bhsd.astype(dtype)).astype(jnp.float32)
+        scores = jnp.einsum("bkgtd,bkds->bkgts", q_bkgtd, k_bhds.astype(dtype)).astype(jnp.float32)
         scores = softcap(scores * self.scale, self.softcap)
         scores = jnp.where(mask_bts[:, None, None], scores, _MASKED)
         probs = jax.nn.softmax(scores, axis=-1).astype(dtype)

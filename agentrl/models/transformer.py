@@ -76,11 +76,12 @@ class CausalLM(nnx.Module):
         )
 
     def init_cache(self, batch: int, max_len: int, dtype: Any = jnp.float32) -> Cache:
-        """Zeroed keys and values for every layer, each ``[batch, kv_heads, max_len, head_dim]``."""
+        """Zeroed keys and values for every layer (see `LayerCache` for their layouts)."""
         c = self.config
-        shape = (batch, c.num_key_value_heads, max_len, c.head_dim)
+        k_shape = (batch, c.num_key_value_heads, c.head_dim, max_len)
+        v_shape = (batch, c.num_key_value_heads, max_len, c.head_dim)
         return tuple(
-            LayerCache(jnp.zeros(shape, dtype), jnp.zeros(shape, dtype))
+            LayerCache(jnp.zeros(k_shape, dtype), jnp.zeros(v_shape, dtype))
             for _ in range(c.num_hidden_layers)
         )
 
@@ -100,7 +101,7 @@ class CausalLM(nnx.Module):
         start = jnp.asarray(0 if cache_index is None else cache_index, jnp.int32)
         if positions_bt is None:
             positions_bt = jnp.broadcast_to(start + jnp.arange(t, dtype=jnp.int32), (b, t))
-        slots = t if cache is None else cache[0].k.shape[2]
+        slots = t if cache is None else cache[0].v.shape[2]
         x_btd = self.embed_tokens(tokens_bt)
         if self.config.scale_embeddings:
             x_btd = x_btd * jnp.asarray(math.sqrt(self.config.hidden_size), x_btd.dtype)

@@ -5,9 +5,9 @@ How a `generate` call runs:
 1. Prompts (``n`` copies each) are LEFT-padded to a bucketed length P (powers of two and
    1.5x powers of two), the batch to a bucketed size B, the new-token budget to a bucketed
    length D, so a run compiles a handful of times.
-2. ``prefill`` encodes the prompts into a fresh cache of ``P + D`` slots per layer (laid out
-   ``[batch, kv_heads, slots, head_dim]``) and samples the first token. A prompt repeated in
-   the batch (a GRPO group, ``n > 1``) is encoded once and its cache rows copied.
+2. ``prefill`` encodes the prompts into a fresh cache of ``P + D`` slots per layer (keys and
+   values, batch first) and samples the first token. A prompt repeated in the batch (a GRPO
+   group, ``n > 1``) is encoded once and its cache rows copied.
 3. ``decode`` runs the whole remaining loop on device inside one `jax.lax.while_loop`: each
    step feeds the last token, writes one cache row, samples, and stops a row on an EOS/stop
    id or its budget; the loop exits when every row is done.
@@ -39,7 +39,7 @@ from agentrl.shapes import bucket
 class DecodeState(NamedTuple):
     """Everything the decode loop carries, all on device."""
 
-    cache: Any  # per-layer (k, v), each [B, kv_heads, S, head_dim]
+    cache: Any  # per-layer `LayerCache` (k, v), batch first
     mask_bs: jax.Array  # bool: slots holding real tokens
     tokens_bd: jax.Array  # int32: generated tokens (pad after a row is done)
     logprobs_bd: jax.Array  # float32: their log-probs (0 after done)

@@ -45,12 +45,10 @@ def test_cached_decode_equals_full_forward(model_type: str) -> None:
     cached = jnp.concatenate(steps, axis=1)
     real = np.asarray(mask)
     np.testing.assert_allclose(np.asarray(cached)[real], np.asarray(full)[real], atol=1e-5, rtol=0)
-    assert out.cache is not None and out.cache[0].k.shape == (
-        b,
-        model.config.num_key_value_heads,
-        slots,
-        14,
-    )
+    kv_heads = model.config.num_key_value_heads
+    assert out.cache is not None
+    assert out.cache[0].k.shape == (b, kv_heads, 14, slots)  # keys slot-minor
+    assert out.cache[0].v.shape == (b, kv_heads, slots, 14)
 
 
 @pytest.mark.parametrize("model_type", ["qwen2", "gemma2"])  # untied and tied-with-softcap heads
@@ -83,7 +81,10 @@ def test_cache_keeps_earlier_slots() -> None:
     assert out2.logits.shape == (2, 1, model.config.vocab_size)
     assert out2.logits.dtype == jnp.float32
     np.testing.assert_array_equal(
-        np.asarray(out2.cache[0].k[:, :, :3]), np.asarray(out.cache[0].k[:, :, :3])
+        np.asarray(out2.cache[0].k[..., :3]), np.asarray(out.cache[0].k[..., :3])
+    )
+    np.testing.assert_array_equal(
+        np.asarray(out2.cache[0].v[:, :, :3]), np.asarray(out.cache[0].v[:, :, :3])
     )
 
 
