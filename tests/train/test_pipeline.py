@@ -244,6 +244,12 @@ def test_run_budget_leaves_the_rl_stage_what_the_warm_start_left(jax_env, tmp_pa
     summary = _summary(run)
     assert summary["rl_budget_s"] == 0 and summary["steps"] == 0
     assert 0 <= summary["eval_after"]["accuracy"] <= 1
+    # A resumed run keeps the budget its first process fixed: a fresh one under this roomier
+    # run budget would have been about an hour, and the stage would have run its 5 steps.
+    roomier = ["--set", "schedule.run_budget_s=3600"]
+    _train(jax_env, ["train", "--resume", str(run), "--quiet", *roomier])
+    summary = _summary(run)
+    assert summary["resumed"] and summary["rl_budget_s"] == 0 and summary["steps"] == 0
     # A roomy budget caps nothing: the step limit ends the stage, as without one.
     roomy = tmp_path / "roomy"
     _train(jax_env, _args(roomy, "--quiet", "--set", "schedule.run_budget_s=3600"))
