@@ -9,6 +9,7 @@ are class constants of the family's subclass.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -24,16 +25,41 @@ class RopeScaling(BaseModel):
     """Rotary-embedding frequency scaling, as config.json's ``rope_scaling`` states it.
 
     ``rope_type="linear"`` divides every frequency by ``factor`` (Gemma 3 global layers);
-    ``"llama3"`` rescales long wavelengths only (Llama 3.1/3.2).
+    ``"llama3"`` rescales long wavelengths only (Llama 3.1/3.2); ``"yarn"`` (YaRN, how Qwen 2.5
+    and Qwen 3 extend their context) divides the low frequencies by ``factor``, keeps the
+    high ones, blends the band between (set by ``beta_fast``/``beta_slow`` rotations over the
+    original context), and scales the rotated queries and keys by `yarn_attention_factor`.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    rope_type: Literal["default", "linear", "llama3"] = "default"
+    rope_type: Literal["default", "linear", "llama3", "yarn"] = "default"
     factor: float = 1.0
     low_freq_factor: float = 1.0
     high_freq_factor: float = 4.0
     original_max_position_embeddings: int = 8192
+    # YaRN only; None means the paper's defaults (see `yarn_attention_factor`).
+    beta_fast: float | None = None
+    beta_slow: float | None = None
+    attention_factor: float | None = None
+    mscale: float | None = None
+    mscale_all_dim: float | None = None
+    truncate: bool = True
+
+    @property
+    def yarn_attention_factor(self) -> float:
+        """What YaRN multiplies cos and sin by: ``attention_factor`` when given, else
+        ``0.1 ln(factor) + 1`` (as a ratio of two such terms when ``mscale`` and
+        ``mscale_all_dim`` are both given, DeepSeek's form)."""
+        if self.attention_factor is not None:
+            return self.attention_factor
+
+        def scale(weight: float) -> float:
+            return 1.0 if self.factor <= 1 else 0.1 * weight * math.log(self.factor) + 1.0
+
+        if self.mscale and self.mscale_all_dim:
+            return scale(self.mscale) / scale(self.mscale_all_dim)
+        return scale(1.0)
 
     def to_hf(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rope_type": self.rope_type, "factor": self.factor}
@@ -43,6 +69,12 @@ class RopeScaling(BaseModel):
                 high_freq_factor=self.high_freq_factor,
                 original_max_position_embeddings=self.original_max_position_embeddings,
             )
+        if self.rope_type == "yarn":
+            out["original_max_position_embeddings"] = self.original_max_position_embeddings
+            optional = ("beta_fast", "beta_slow", "attention_factor", "mscale", "mscale_all_dim")
+            out.update({k: getattr(self, k) for k in optional if getattr(self, k) is not None})
+            if not self.truncate:
+                out["truncate"] = False
         return out
 
 
@@ -213,8 +245,14 @@ def _parse_rope(hf: dict[str, Any]) -> dict[str, Any]:
         out["rope_theta"] = params["rope_theta"]
     if isinstance(scaling, dict):
         rope_type = scaling.get("rope_type", scaling.get("type", "default"))
-        if rope_type not in ("default", "linear", "llama3"):
-            raise ModelError(f"unsupported rope_type={rope_type!r}; know default, linear, llama3")
+        known = ("default", "linear", "llama3", "yarn")
+        if rope_type not in known:
+            raise ModelError(f"unsupported rope_type={rope_type!r}; know {', '.join(known)}")
+        if rope_type == "yarn":
+            for key in ("factor", "original_max_position_embeddings"):
+                if scaling.get(key) is None:
+                    raise ModelError(f"rope_scaling of type yarn has no {key}: {scaling}")
         if rope_type != "default":
-            out["rope_scaling"] = RopeScaling(**{**scaling, "rope_type": rope_type})
+            fields = {k: v for k, v in scaling.items() if v is not None}
+            out["rope_scaling"] = RopeScaling(**{**fields, "rope_type": rope_type})
     return out

@@ -146,6 +146,8 @@ def rope_inv_freq(head_dim: int, theta: float, scaling: RopeScaling | None) -> n
         return inv_freq
     if scaling.rope_type == "linear":
         return (inv_freq / np.float32(scaling.factor)).astype(np.float32)
+    if scaling.rope_type == "yarn":
+        return _yarn_inv_freq(inv_freq, head_dim, theta, scaling)
     # Llama 3: wavelengths beyond the original context are stretched by `factor`, short ones
     # kept, and the band in between interpolated smoothly.
     old_len = scaling.original_max_position_embeddings
@@ -161,13 +163,39 @@ def rope_inv_freq(head_dim: int, theta: float, scaling: RopeScaling | None) -> n
     return np.where(medium, smoothed, scaled).astype(np.float32)
 
 
+def _yarn_inv_freq(
+    inv_freq: np.ndarray, head_dim: int, theta: float, scaling: RopeScaling
+) -> np.ndarray:
+    """YaRN: frequencies that turn fewer than ``beta_slow`` times over the original context are
+    divided by ``factor`` (interpolated), those turning more than ``beta_fast`` times are kept
+    (extrapolated), and a linear ramp over the dimension pairs blends the two in between."""
+    original = scaling.original_max_position_embeddings
+
+    def pair_turning(rotations: float) -> float:  # the (fractional) dimension of that frequency
+        return head_dim * math.log(original / (rotations * 2 * math.pi)) / (2 * math.log(theta))
+
+    low, high = pair_turning(scaling.beta_fast or 32), pair_turning(scaling.beta_slow or 1)
+    if scaling.truncate:
+        low, high = math.floor(low), math.ceil(high)
+    low, high = max(low, 0), min(high, head_dim - 1)
+    if low == high:
+        high += 0.001  # a one-pair ramp, not a division by zero
+    pairs = np.arange(head_dim // 2, dtype=np.float32)
+    interpolated = np.clip((pairs - np.float32(low)) / np.float32(high - low), 0, 1)
+    kept = inv_freq * (1 - interpolated)
+    return (inv_freq / np.float32(scaling.factor) * interpolated + kept).astype(np.float32)
+
+
 def apply_rope(
-    x_bthd: jax.Array, positions_bt: jax.Array, inv_freq: tuple[float, ...]
+    x_bthd: jax.Array, positions_bt: jax.Array, inv_freq: tuple[float, ...], scale: float = 1.0
 ) -> jax.Array:
-    """Rotate halves (HF's non-interleaved layout) by ``position * inv_freq``."""
+    """Rotate halves (HF's non-interleaved layout) by ``position * inv_freq``; `scale` (YaRN's
+    attention factor) multiplies the rotated result."""
     angles_btf = positions_bt.astype(jnp.float32)[..., None] * jnp.asarray(inv_freq, jnp.float32)
     cos = jnp.cos(angles_btf)[:, :, None, :]
     sin = jnp.sin(angles_btf)[:, :, None, :]
+    if scale != 1.0:
+        cos, sin = cos * scale, sin * scale
     half = x_bthd.shape[-1] // 2
     x1 = x_bthd[..., :half].astype(jnp.float32)
     x2 = x_bthd[..., half:].astype(jnp.float32)
@@ -195,8 +223,12 @@ class Attention(nnx.Module):
         self.window = c.sliding_window if layer_type == "sliding_attention" else None
         local = layer_type == "sliding_attention" and c.rope_local_base_freq is not None
         theta = c.rope_local_base_freq if local and c.rope_local_base_freq else c.rope_theta
-        inv_freq = rope_inv_freq(c.head_dim, theta, None if local else c.rope_scaling)
+        scaling = None if local else c.rope_scaling
+        inv_freq = rope_inv_freq(c.head_dim, theta, scaling)
         self.inv_freq = tuple(float(f) for f in inv_freq)  # static: a hashable, exact float32 copy
+        self.rope_scale = 1.0  # YaRN's attention factor on the rotated queries and keys
+        if scaling is not None and scaling.rope_type == "yarn":
+            self.rope_scale = scaling.yarn_attention_factor
         kw = dict(init_std=c.initializer_range, rngs=rngs, dtype=dtype, param_dtype=param_dtype)
         d, h, kv, dh = c.hidden_size, self.num_heads, self.num_kv_heads, self.head_dim
         self.q_proj = Linear(d, h * dh, use_bias=c.qkv_bias, **kw)
@@ -221,8 +253,9 @@ class Attention(nnx.Module):
         v_bthd = self.v_proj(x_btd).reshape(b, t, self.num_kv_heads, self.head_dim)
         if self.q_norm is not None and self.k_norm is not None:
             q_bthd, k_bthd = self.q_norm(q_bthd), self.k_norm(k_bthd)
-        q_bthd = apply_rope(q_bthd, positions_bt, self.inv_freq)
-        k_bhdt = apply_rope(k_bthd, positions_bt, self.inv_freq).transpose(0, 2, 3, 1)
+        q_bthd = apply_rope(q_bthd, positions_bt, self.inv_freq, self.rope_scale)
+        k_bhdt = apply_rope(k_bthd, positions_bt, self.inv_freq, self.rope_scale)
+        k_bhdt = k_bhdt.transpose(0, 2, 3, 1)
         v_bhtd = v_bthd.transpose(0, 2, 1, 3)
         if cache is not None:
             k_bhds = jax.lax.dynamic_update_slice(

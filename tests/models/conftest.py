@@ -63,13 +63,13 @@ def padded_batch(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tokens, mask, positions
 
 
-def hf_random_model(model_type: str, seed: int = 0) -> Any:
-    """A transformers model of ``HF_CONFIGS[model_type]`` with every parameter randomized
-    (norm weights included, which transformers initializes to constants)."""
+def hf_random_model(model_type: str, seed: int = 0, config: dict[str, Any] | None = None) -> Any:
+    """A transformers model of ``HF_CONFIGS[model_type]`` (or `config`) with every parameter
+    randomized (norm weights included, which transformers initializes to constants)."""
     import torch
     import transformers
 
-    config = transformers.AutoConfig.for_model(**HF_CONFIGS[model_type])
+    config = transformers.AutoConfig.for_model(**(config or HF_CONFIGS[model_type]))
     config._attn_implementation = "eager"
     torch.manual_seed(seed)
     model = transformers.AutoModelForCausalLM.from_config(config, attn_implementation="eager")

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import forward, padded_batch
+from conftest import HF_CONFIGS, forward, padded_batch
 from flax import nnx
 
 import agentrl.models as M
@@ -112,3 +112,16 @@ def test_shape_mismatch_is_named(saved, tmp_path: Path) -> None:  # type: ignore
     (broken / "config.json").write_text(json.dumps(config))
     with pytest.raises(ModelError, match=r"mlp\.\w+_proj\.weight.*shape"):
         M.load(broken)
+
+
+@pytest.mark.parametrize(
+    ("rope_scaling", "message"),
+    [
+        ({"rope_type": "longrope", "factor": 2.0}, "unsupported rope_type='longrope'"),
+        ({"rope_type": "yarn", "factor": 4.0}, "yarn has no original_max_position_embeddings"),
+        ({"type": "yarn", "original_max_position_embeddings": 8}, "yarn has no factor"),
+    ],
+)
+def test_rope_scaling_we_cannot_honour_is_named(rope_scaling: dict, message: str) -> None:
+    with pytest.raises(ModelError, match=message):
+        M.FAMILIES["qwen2"].from_hf({**HF_CONFIGS["qwen2"], "rope_scaling": rope_scaling})

@@ -67,3 +67,49 @@ def test_save_loads_in_transformers(reference: Any, batch: Any, tmp_path: Path) 
     got = ours_logits(model, batch)
     mask = batch[1]
     np.testing.assert_allclose(got[mask], expected[mask], atol=ATOL, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "rope_scaling",
+    [
+        # Qwen's published form: factor and original context only (the paper's defaults).
+        {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 8},
+        # Every optional field, DeepSeek's mscale ratio included.
+        {
+            "rope_type": "yarn", "factor": 3.0, "original_max_position_embeddings": 64,
+            "beta_fast": 16.0, "beta_slow": 2.0, "mscale": 0.9, "mscale_all_dim": 0.5,
+            "truncate": False,
+        },
+    ],
+)  # fmt: skip
+def test_yarn_rope_matches_transformers_both_ways(
+    rope_scaling: dict[str, Any], batch: Any, tmp_path: Path
+) -> None:
+    import transformers
+
+    extended = int(rope_scaling["factor"] * rope_scaling["original_max_position_embeddings"])
+    hf_config = {
+        **HF_CONFIGS["qwen3"],
+        "rope_scaling": rope_scaling,
+        "max_position_embeddings": extended,
+    }
+    reference = hf_random_model("qwen3", config=hf_config)
+    reference.save_pretrained(tmp_path / "hf")
+    model, _ = M.load(tmp_path / "hf")
+    assert model.config.rope_scaling is not None
+    assert model.config.rope_scaling.rope_type == "yarn"
+    expected = hf_logits(reference, *batch)
+    mask = batch[1]
+    np.testing.assert_allclose(ours_logits(model, batch)[mask], expected[mask], atol=ATOL, rtol=0)
+    # Without the scaling, the same weights give other logits: the test sees YaRN at work.
+    plain = M.FAMILIES["qwen3"].from_hf(HF_CONFIGS["qwen3"])
+    unscaled = M.CausalLM(plain, rngs=nnx.Rngs(0))
+    nnx.update(unscaled, nnx.state(model, nnx.Param))
+    assert np.abs(ours_logits(unscaled, batch)[mask] - expected[mask]).max() > 10 * ATOL
+    # Saved here, loaded by transformers: the same scaling, the same logits.
+    M.save(model, None, tmp_path / "ours")
+    reloaded = transformers.AutoModelForCausalLM.from_pretrained(
+        tmp_path / "ours", attn_implementation="eager"
+    )
+    got = hf_logits(reloaded.eval(), *batch)
+    np.testing.assert_allclose(got[mask], expected[mask], atol=ATOL, rtol=0)
