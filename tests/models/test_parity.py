@@ -113,3 +113,32 @@ def test_yarn_rope_matches_transformers_both_ways(
     )
     got = hf_logits(reloaded.eval(), *batch)
     np.testing.assert_allclose(got[mask], expected[mask], atol=ATOL, rtol=0)
+
+
+def test_multimodal_gemma3_checkpoint_loads_its_text_model(batch: Any, tmp_path: Path) -> None:
+    """Gemma 3 4B-27B ship as image-text checkpoints (``model_type: gemma3``, the text config
+    nested, tensors under ``language_model.``): `load` keeps the text model, with its logits."""
+    import torch
+    import transformers
+
+    text = {k: v for k, v in HF_CONFIGS["gemma3_text"].items() if k != "model_type"}
+    vision = dict(
+        hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+        image_size=28, patch_size=14,
+    )  # fmt: skip
+    config = transformers.Gemma3Config(
+        text_config=text, vision_config=vision, mm_tokens_per_image=4,
+        image_token_index=130, boi_token_index=128, eoi_token_index=129,
+    )  # fmt: skip
+    config._attn_implementation = "eager"
+    torch.manual_seed(0)
+    reference = transformers.Gemma3ForConditionalGeneration(config).eval()
+    with torch.no_grad():
+        for p in reference.parameters():
+            p.copy_(torch.randn_like(p) * 0.2)
+    reference.save_pretrained(tmp_path)
+    assert M.read_config(tmp_path).model_type == "gemma3_text"
+    model, _ = M.load(tmp_path)
+    mask = batch[1]
+    expected = hf_logits(reference, *batch)
+    np.testing.assert_allclose(ours_logits(model, batch)[mask], expected[mask], atol=ATOL, rtol=0)
