@@ -116,7 +116,7 @@ class DPOLearner(Learner):
 
     def loss(self, bundle: Bundle, batch: TokenBatch, extra: Any) -> tuple[jax.Array, Metrics]:
         c = self.config
-        logp_bl, _ = forward_logprobs(bundle.policy, batch)
+        logp_bl = forward_logprobs(bundle.policy, batch)
         seq_b = sequence_logprobs(logp_bl, batch.loss_mask)
         ref_b = sequence_logprobs(batch.ref_logprobs, batch.loss_mask)
         logps = PreferenceLogprobs(seq_b[0::2], seq_b[1::2], ref_b[0::2], ref_b[1::2])

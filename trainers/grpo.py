@@ -42,9 +42,8 @@ from .learner import (
     Metrics,
     ReferencePolicy,
     forward_logprobs,
-    masked_entropy_sum,
+    forward_token_stats,
 )
-from .logprobs import token_entropy
 from .losses import Aggregation, KLEstimator, kl_penalty, token_weights
 from .policy_losses import GSPO, PolicyLoss, PPOClip
 
@@ -114,9 +113,10 @@ class GRPOConfig(RLConfig):
 
 
 def policy_loss_terms(
-    config: RLConfig, logits_blv: jax.Array, logp_bl: jax.Array, batch: TokenBatch
+    config: RLConfig, entropy_bl: jax.Array, logp_bl: jax.Array, batch: TokenBatch
 ) -> tuple[jax.Array, Metrics]:
-    """The per-token policy objective (surrogate + KL + entropy bonus) and its metrics."""
+    """The per-token policy objective (surrogate + KL + entropy bonus) and its metrics, from
+    the tempered policy's target log-probs and entropies."""
     out = config.policy_loss(logp_bl, batch.old_logprobs, batch.advantages, batch.loss_mask)
     mw, mask = batch.metric_weights, batch.loss_mask > 0
     per_token_bl = out.loss_bl
@@ -126,14 +126,14 @@ def policy_loss_terms(
         "ratio_mean": jnp.sum(mw * out.ratio_bl),
         "ratio_max": jnp.max(jnp.where(mask, out.ratio_bl, -jnp.inf)),
         "ratio_min": jnp.min(jnp.where(mask, out.ratio_bl, jnp.inf)),
-        "entropy": masked_entropy_sum(logits_blv, mw, 1.0),
+        "entropy": jnp.sum(mw * jax.lax.stop_gradient(entropy_bl)),
     }
     if batch.ref_logprobs is not None:
         kl_bl = kl_penalty(logp_bl, batch.ref_logprobs, config.kl_estimator)
         metrics["kl"] = jnp.sum(mw * kl_bl)
         per_token_bl = per_token_bl + config.kl_coef * kl_bl
     if config.entropy_coef > 0:
-        per_token_bl = per_token_bl - config.entropy_coef * token_entropy(logits_blv)
+        per_token_bl = per_token_bl - config.entropy_coef * entropy_bl
     return per_token_bl, metrics
 
 
@@ -266,7 +266,7 @@ class GRPOLearner(RLLearner):
         c = self.config
         old_bl = batch.old_logprobs
         if c.recompute_old_logprobs:
-            old_bl, _ = forward_logprobs(self._merged(params, frozen).policy, batch, c.temperature)
+            old_bl = forward_logprobs(self._merged(params, frozen).policy, batch, c.temperature)
         old_bl = old_bl * batch.loss_mask
         kl_bl = None if ref_logp_bl is None else (old_bl - ref_logp_bl) * batch.loss_mask
         adv_bl = c.advantage(
@@ -275,7 +275,9 @@ class GRPOLearner(RLLearner):
         return batch.replace(old_logprobs=old_bl, ref_logprobs=ref_logp_bl, advantages=adv_bl)
 
     def loss(self, bundle: Bundle, batch: TokenBatch, extra: Any) -> tuple[jax.Array, Metrics]:
-        logp_bl, out = forward_logprobs(bundle.policy, batch, self.config.temperature)
-        logits_blv = out.logits / self.config.temperature
-        per_token_bl, metrics = policy_loss_terms(self.config, logits_blv, logp_bl, batch)
+        logp_bl, entropy_bl, _ = forward_token_stats(
+            bundle.policy, batch, self.config.temperature, entropy=True
+        )
+        assert entropy_bl is not None  # asked for
+        per_token_bl, metrics = policy_loss_terms(self.config, entropy_bl, logp_bl, batch)
         return jnp.sum(batch.weights * per_token_bl), metrics

@@ -31,7 +31,7 @@ from agentrl.config import Config
 from agentrl.errors import ConfigError
 
 from .batching import TokenBatch
-from .logprobs import token_entropy, token_logprobs
+from .logprobs import chunked_token_stats
 from .optim import OptimizerConfig, build_optimizer, learning_rate_schedule
 
 Metrics = dict[str, jax.Array]
@@ -73,25 +73,31 @@ def trainable_filter(lora: bool, model_key: str) -> Any:
     return nnx.Any(nnx.LoRAParam, nnx.All(nnx.Param, nnx.Not(nnx.PathContains(model_key))))
 
 
-def forward_logprobs(
-    model: Any, batch: TokenBatch, temperature: float = 1.0
-) -> tuple[jax.Array, Any]:
-    """Log-probs of the batch's targets under `model` (logits divided by `temperature`).
+def forward_token_stats(
+    model: Any, batch: TokenBatch, temperature: float = 1.0, *, entropy: bool = False
+) -> tuple[jax.Array, jax.Array | None, jax.Array]:
+    """Log-probs of the batch's targets under `model` (logits divided by `temperature`), and
+    optionally the entropies of those tempered distributions, without ever holding the whole
+    batch's logits (see `chunked_token_stats`).
 
     Returns:
-        ``(logprobs_bl, output)`` where `output` is the model's `ModelOutput`.
+        ``(logprobs [B, L], entropies [B, L] or None, hidden states [B, L, D])``.
     """
-    out = model(batch.input_ids, batch.positions, attention_mask=batch.attention_mask)
-    logits_blv = out.logits if temperature == 1.0 else out.logits / temperature
-    return token_logprobs(logits_blv, batch.target_ids), out
+    hidden_bld = model.hidden(batch.input_ids, batch.positions, attention_mask=batch.attention_mask)
+    logp_bl, entropy_bl = chunked_token_stats(
+        model.head,
+        hidden_bld,
+        batch.target_ids,
+        model.config.vocab_size,
+        temperature=temperature,
+        entropy=entropy,
+    )
+    return logp_bl, entropy_bl, hidden_bld
 
 
-def masked_entropy_sum(
-    logits_blv: jax.Array, weights_bl: jax.Array, temperature: float
-) -> jax.Array:
-    """``sum w H`` of the predictive distributions (a metric; gradients are stopped)."""
-    entropy_bl = token_entropy(jax.lax.stop_gradient(logits_blv) / temperature)
-    return jnp.sum(weights_bl * entropy_bl)
+def forward_logprobs(model: Any, batch: TokenBatch, temperature: float = 1.0) -> jax.Array:
+    """Log-probs ``[B, L]`` of the batch's targets under `model` (see `forward_token_stats`)."""
+    return forward_token_stats(model, batch, temperature)[0]
 
 
 def _reduce_metric(name: str, a: jax.Array, b: jax.Array) -> jax.Array:
@@ -307,8 +313,7 @@ class ReferencePolicy:
                 self.kind = "frozen_copy"
 
         def score(states, batch):
-            logp_bl, _ = forward_logprobs(pick(nnx.merge(graphdef, *states)), batch, temperature)
-            return logp_bl
+            return forward_logprobs(pick(nnx.merge(graphdef, *states)), batch, temperature)
 
         self._score = jax.jit(score)
 

@@ -7,8 +7,15 @@ shifted, see `agentrl.trainers.batching`), so ``logits_blv[:, t]`` scores ``targ
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
+
+# Most float32 logits one chunk of `chunked_token_stats` materializes: 2^26 (256 MiB). A batch
+# of 8 rows x 8192 positions x a 151,936-token vocabulary would be 40 GB of logits at once.
+LOGITS_PER_CHUNK = 1 << 26
 
 
 @jax.jit
@@ -58,3 +65,53 @@ def masked_mean(values_bl: jax.Array, mask_bl: jax.Array, axis: int | None = Non
 def sequence_logprobs(logprobs_bl: jax.Array, mask_bl: jax.Array) -> jax.Array:
     """Log-probability of each row's masked tokens together: ``sum_t m_t log p(y_t)``, ``[B]``."""
     return masked_sum(logprobs_bl, mask_bl, axis=-1)
+
+
+def chunked_token_stats(
+    head: Callable[[jax.Array], jax.Array],
+    hidden_bld: jax.Array,
+    target_ids_bl: jax.Array,
+    vocab_size: int,
+    *,
+    temperature: float = 1.0,
+    entropy: bool = False,
+    max_logits: int = LOGITS_PER_CHUNK,
+) -> tuple[jax.Array, jax.Array | None]:
+    """Target log-probs (and entropies) from hidden states, a few positions at a time.
+
+    ``head`` maps hidden states to logits. When the whole ``[B, L, V]`` logits fit in
+    `max_logits` they are computed at once; otherwise positions are taken in chunks of at most
+    `max_logits` logits, each under `jax.checkpoint`, so neither the forward pass nor the
+    backward pass ever holds more than one chunk of logits (the backward recomputes a chunk's
+    logits from its hidden states instead of storing them).
+
+    Returns:
+        float32 ``(logprobs [B, L], entropies [B, L] or None)``, of the tempered distribution.
+    """
+
+    def stats(h_bld: jax.Array, y_bl: jax.Array) -> tuple[jax.Array, jax.Array]:
+        logits_blv = head(h_bld)
+        if temperature != 1.0:
+            logits_blv = logits_blv / temperature
+        ent_bl = token_entropy(logits_blv) if entropy else jnp.zeros(y_bl.shape, jnp.float32)
+        return token_logprobs(logits_blv, y_bl), ent_bl
+
+    b, length, d = hidden_bld.shape
+    chunk = max(1, max_logits // (b * vocab_size))
+    if chunk >= length:
+        logp_bl, ent_bl = stats(hidden_bld, target_ids_bl)
+        return logp_bl, ent_bl if entropy else None
+    n = math.ceil(length / chunk)
+    pad = n * chunk - length
+    hidden_nbcd = jnp.pad(hidden_bld, ((0, 0), (0, pad), (0, 0)))
+    hidden_nbcd = hidden_nbcd.reshape(b, n, chunk, d).transpose(1, 0, 2, 3)
+    targets_nbc = jnp.pad(target_ids_bl, ((0, 0), (0, pad))).reshape(b, n, chunk)
+    targets_nbc = targets_nbc.transpose(1, 0, 2)
+    logp_nbc, ent_nbc = jax.lax.map(
+        lambda xs: jax.checkpoint(stats)(*xs), (hidden_nbcd, targets_nbc)
+    )
+
+    def unchunk(x_nbc: jax.Array) -> jax.Array:
+        return x_nbc.transpose(1, 0, 2).reshape(b, n * chunk)[:, :length]
+
+    return unchunk(logp_nbc), unchunk(ent_nbc) if entropy else None

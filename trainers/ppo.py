@@ -24,8 +24,8 @@ from pydantic import Field
 from .advantages import gae
 from .batching import TokenBatch
 from .grpo import RLConfig, RLLearner, policy_loss_terms
-from .learner import Bundle, Metrics
-from .logprobs import masked_mean, token_logprobs
+from .learner import Bundle, Metrics, forward_token_stats
+from .logprobs import masked_mean
 from .losses import Aggregation, clipped_value_loss
 
 
@@ -106,24 +106,24 @@ class PPOLearner(RLLearner):
         needs_ref = config.kl_coef > 0 or config.kl_reward_coef > 0
         self._setup_rl(ref_model, pad_id, needs_ref)
 
-    def _forward(self, bundle: Any, batch: TokenBatch) -> tuple[jax.Array, jax.Array, jax.Array]:
-        """Tempered logits, target log-probs and values of a batch."""
-        out = bundle.policy(batch.input_ids, batch.positions, attention_mask=batch.attention_mask)
-        hidden_bld = out.hidden
+    def _forward(
+        self, bundle: Any, batch: TokenBatch, *, entropy: bool
+    ) -> tuple[jax.Array | None, jax.Array, jax.Array]:
+        """Entropies (when asked), target log-probs and values of a batch (tempered policy)."""
+        logp_bl, entropy_bl, hidden_bld = forward_token_stats(
+            bundle.policy, batch, self.config.temperature, entropy=entropy
+        )
         if self.has_critic:
-            critic_out = bundle.critic(
+            hidden_bld = bundle.critic.hidden(
                 batch.input_ids, batch.positions, attention_mask=batch.attention_mask
             )
-            hidden_bld = critic_out.hidden
-        logits_blv = out.logits / self.config.temperature
-        values_bl = bundle.value_head(hidden_bld)
-        return logits_blv, token_logprobs(logits_blv, batch.target_ids), values_bl
+        return entropy_bl, logp_bl, bundle.value_head(hidden_bld)
 
     def _prepare_fn(self, params, frozen, batch: TokenBatch, ref_logp_bl) -> TokenBatch:
         """Old values, KL-shaped token rewards, GAE advantages and returns."""
         c = self.config
         mask_bl = batch.loss_mask
-        _, logp_bl, values_bl = self._forward(self._merged(params, frozen), batch)
+        _, logp_bl, values_bl = self._forward(self._merged(params, frozen), batch, entropy=False)
         old_bl = logp_bl if c.recompute_old_logprobs else batch.old_logprobs
         old_bl = old_bl * mask_bl
         rewards_bl = last_token_rewards(batch.rewards, mask_bl)
@@ -144,8 +144,9 @@ class PPOLearner(RLLearner):
 
     def loss(self, bundle: Bundle, batch: TokenBatch, extra: Any) -> tuple[jax.Array, Metrics]:
         c = self.config
-        logits_blv, logp_bl, values_bl = self._forward(bundle, batch)
-        per_token_bl, metrics = policy_loss_terms(c, logits_blv, logp_bl, batch)
+        entropy_bl, logp_bl, values_bl = self._forward(bundle, batch, entropy=True)
+        assert entropy_bl is not None  # asked for
+        per_token_bl, metrics = policy_loss_terms(c, entropy_bl, logp_bl, batch)
         value_bl = clipped_value_loss(values_bl, batch.old_values, batch.returns, c.value_clip)
         value_loss = jnp.sum(batch.metric_weights * value_bl)
         metrics["value_loss"] = value_loss

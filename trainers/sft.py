@@ -78,7 +78,7 @@ class SFTLearner(Learner):
         return batch.replace(weights=weights)
 
     def loss(self, bundle: Bundle, batch: TokenBatch, extra: Any) -> tuple[jax.Array, Metrics]:
-        logp_bl, _ = forward_logprobs(bundle.policy, batch)
+        logp_bl = forward_logprobs(bundle.policy, batch)
         loss = weighted_nll(logp_bl, batch.weights)
         return loss, {"tokens": jnp.sum(batch.loss_mask)}
 

@@ -95,6 +95,43 @@ class CausalLM(nnx.Module):
         cache_index: jax.Array | int | None = None,
         last_logits_only: bool = False,
     ) -> ModelOutput:
+        hidden_btd, new_cache = self._trunk(
+            tokens_bt, positions_bt, attention_mask, cache, cache_index
+        )
+        # A prefill samples from the last position only; the vocabulary projection of the
+        # others would be most of its work for a small model with a large vocabulary.
+        logits = self.head(hidden_btd[:, -1:] if last_logits_only else hidden_btd)
+        return ModelOutput(logits, hidden_btd, new_cache)
+
+    def hidden(
+        self,
+        tokens_bt: jax.Array,
+        positions_bt: jax.Array | None = None,
+        *,
+        attention_mask: jax.Array | None = None,
+    ) -> jax.Array:
+        """The final hidden states ``[B, T, D]`` of a full forward pass, without the vocabulary
+        projection: trainers project a few positions at a time (`head`), because the ``[B, T,
+        V]`` logits of a long batch and a 150k vocabulary would not fit in memory."""
+        return self._trunk(tokens_bt, positions_bt, attention_mask, None, None)[0]
+
+    def head(self, hidden_btd: jax.Array) -> jax.Array:
+        """float32 logits ``[B, T, V]`` of hidden states (after the final norm)."""
+        if self.lm_head is None:
+            logits = self.embed_tokens.attend(hidden_btd)
+        else:
+            logits = self.lm_head(hidden_btd)
+        return softcap(logits.astype(jnp.float32), self.config.final_logit_softcapping)
+
+    def _trunk(
+        self,
+        tokens_bt: jax.Array,
+        positions_bt: jax.Array | None,
+        attention_mask: jax.Array | None,
+        cache: Cache | None,
+        cache_index: jax.Array | int | None,
+    ) -> tuple[jax.Array, Cache | None]:
+        """Embedding, layers and final norm: ``(hidden [B, T, D], new cache or None)``."""
         b, t = tokens_bt.shape
         if cache is not None and cache_index is None:
             cache_index = 0
@@ -114,16 +151,7 @@ class CausalLM(nnx.Module):
             x_btd, layer_cache = run(layer, x_btd, positions_bt, mask_bts, layer_cache, start)
             if layer_cache is not None:
                 new_cache.append(layer_cache)
-        hidden_btd = self.norm(x_btd)
-        # A prefill samples from the last position only; the vocabulary projection of the
-        # others would be most of its work for a small model with a large vocabulary.
-        head_in = hidden_btd[:, -1:] if last_logits_only else hidden_btd
-        if self.lm_head is None:
-            logits = self.embed_tokens.attend(head_in)
-        else:
-            logits = self.lm_head(head_in)
-        logits = softcap(logits.astype(jnp.float32), self.config.final_logit_softcapping)
-        return ModelOutput(logits, hidden_btd, None if cache is None else tuple(new_cache))
+        return self.norm(x_btd), None if cache is None else tuple(new_cache)
 
     def _masks(
         self, b: int, t: int, slots: int, start: jax.Array, attention_mask: jax.Array | None
