@@ -19,6 +19,25 @@ from flax import nnx
 from agentrl.models.config import ModelConfig, RopeScaling
 
 _MASKED = -1e30  # finite, so a fully masked (padding) row gives a uniform softmax, never NaN
+# Most float32 attention scores one block of queries may hold (2^26: 256 MiB). Longer inputs
+# attend a block of queries at a time: a 256-row prefill of 2048-token prompts would otherwise
+# materialize 17 GB of scores, and an 8192-token training row 3 GB per layer.
+SCORES_PER_BLOCK = 1 << 26
+
+
+def attention_mask(valid_bs: jax.Array, q_slot_t: jax.Array, window: int | None) -> jax.Array:
+    """Which slots each query sees, ``[B, T, S]``: valid slots at or before its own slot, and
+    on a sliding-window layer only the last `window` of them."""
+    k_slot_s = jnp.arange(valid_bs.shape[1], dtype=jnp.int32)
+    seen_ts = k_slot_s[None, :] <= q_slot_t[:, None]
+    if window is not None:
+        seen_ts = seen_ts & (q_slot_t[:, None] - k_slot_s[None, :] < window)
+    return seen_ts[None] & valid_bs[:, None, :]
+
+
+def query_block(batch: int, heads: int, queries: int, slots: int, budget: int) -> int:
+    """How many queries to attend at once so that their scores stay within `budget` floats."""
+    return max(1, min(queries, budget // max(1, batch * heads * slots)))
 
 
 class LayerCache(NamedTuple):
@@ -243,10 +262,11 @@ class Attention(nnx.Module):
         self,
         x_btd: jax.Array,
         positions_bt: jax.Array,
-        mask_bts: jax.Array,
+        valid_bs: jax.Array,
         cache: LayerCache | None,
         cache_index: jax.Array,
     ) -> tuple[jax.Array, LayerCache | None]:
+        """Attend the T new tokens (at slots ``cache_index ..``) to the valid slots ``[B, S]``."""
         b, t, _ = x_btd.shape
         q_bthd = self.q_proj(x_btd).reshape(b, t, self.num_heads, self.head_dim)
         k_bthd = self.k_proj(x_btd).reshape(b, t, self.num_kv_heads, self.head_dim)
@@ -272,13 +292,38 @@ class Attention(nnx.Module):
             0, 2, 3, 1, 4
         )
         dtype = q_bkgtd.dtype
-        scores = jnp.einsum("bkgtd,bkds->bkgts", q_bkgtd, k_bhds.astype(dtype)).astype(jnp.float32)
-        scores = softcap(scores * self.scale, self.softcap)
-        scores = jnp.where(mask_bts[:, None, None], scores, _MASKED)
-        probs = jax.nn.softmax(scores, axis=-1).astype(dtype)
-        out_bkgtd = jnp.einsum("bkgts,bksd->bkgtd", probs, v_bhsd.astype(dtype))
+        k_bhds, v_bhsd = k_bhds.astype(dtype), v_bhsd.astype(dtype)
+        q_slot_t = cache_index + jnp.arange(t, dtype=jnp.int32)
+
+        def attend(q_bkgcd: jax.Array, q_slot_c: jax.Array) -> jax.Array:
+            scores = jnp.einsum("bkgcd,bkds->bkgcs", q_bkgcd, k_bhds).astype(jnp.float32)
+            scores = softcap(scores * self.scale, self.softcap)
+            mask_bcs = attention_mask(valid_bs, q_slot_c, self.window)
+            scores = jnp.where(mask_bcs[:, None, None], scores, _MASKED)
+            probs = jax.nn.softmax(scores, axis=-1).astype(dtype)
+            return jnp.einsum("bkgcs,bksd->bkgcd", probs, v_bhsd)
+
+        slots = v_bhsd.shape[2]
+        block = query_block(b, self.num_heads, t, slots, SCORES_PER_BLOCK)
+        if block >= t:
+            out_bkgtd = attend(q_bkgtd, q_slot_t)
+        else:
+            out_bkgtd = _blockwise(attend, q_bkgtd, q_slot_t, block)
         out_btd = out_bkgtd.transpose(0, 3, 1, 2, 4).reshape(b, t, self.num_heads * self.head_dim)
         return self.o_proj(out_btd), cache
+
+
+def _blockwise(attend: Any, q_bkgtd: jax.Array, q_slot_t: jax.Array, block: int) -> jax.Array:
+    """`attend` over blocks of `block` queries in turn, each under `jax.checkpoint` (the
+    backward pass recomputes a block's scores instead of keeping every block's)."""
+    b, k, g, t, d = q_bkgtd.shape
+    n = -(-t // block)
+    pad = n * block - t  # padded queries attend like the last real one and are dropped
+    q = jnp.pad(q_bkgtd, ((0, 0), (0, 0), (0, 0), (0, pad), (0, 0)))
+    q_nbkgcd = q.reshape(b, k, g, n, block, d).transpose(3, 0, 1, 2, 4, 5)
+    slots_nc = jnp.pad(q_slot_t, (0, pad), mode="edge").reshape(n, block)
+    out_nbkgcd = jax.lax.map(lambda xs: jax.checkpoint(attend)(*xs), (q_nbkgcd, slots_nc))
+    return out_nbkgcd.transpose(1, 2, 3, 0, 4, 5).reshape(b, k, g, n * block, d)[:, :, :, :t]
 
 
 class MLP(nnx.Module):
@@ -331,12 +376,12 @@ class DecoderLayer(nnx.Module):
         self,
         x_btd: jax.Array,
         positions_bt: jax.Array,
-        mask_bts: jax.Array,
+        valid_bs: jax.Array,
         cache: LayerCache | None,
         cache_index: jax.Array,
     ) -> tuple[jax.Array, LayerCache | None]:
         attn, cache = self.self_attn(
-            self.input_layernorm(x_btd), positions_bt, mask_bts, cache, cache_index
+            self.input_layernorm(x_btd), positions_bt, valid_bs, cache, cache_index
         )
         if (
             self.pre_feedforward_layernorm is not None

@@ -142,42 +142,26 @@ class CausalLM(nnx.Module):
         x_btd = self.embed_tokens(tokens_bt)
         if self.config.scale_embeddings:
             x_btd = x_btd * jnp.asarray(math.sqrt(self.config.hidden_size), x_btd.dtype)
-        masks = self._masks(b, t, slots, start, attention_mask)
+        if attention_mask is None:
+            valid_bs = jnp.ones((b, slots), bool)
+        else:
+            valid_bs = attention_mask.astype(bool)
         new_cache: list[LayerCache] = []
         run = nnx.remat(_run_layer) if self.remat else _run_layer
         for i, layer in enumerate(self.layers):
             layer_cache = None if cache is None else cache[i]
-            mask_bts = masks[layer.self_attn.window]
-            x_btd, layer_cache = run(layer, x_btd, positions_bt, mask_bts, layer_cache, start)
+            x_btd, layer_cache = run(layer, x_btd, positions_bt, valid_bs, layer_cache, start)
             if layer_cache is not None:
                 new_cache.append(layer_cache)
         return self.norm(x_btd), None if cache is None else tuple(new_cache)
-
-    def _masks(
-        self, b: int, t: int, slots: int, start: jax.Array, attention_mask: jax.Array | None
-    ) -> dict[int | None, jax.Array]:
-        """Boolean ``[B, T, S]`` masks keyed by window size (None for global layers)."""
-        q_slot = start + jnp.arange(t, dtype=jnp.int32)[:, None]
-        k_slot = jnp.arange(slots, dtype=jnp.int32)[None, :]
-        causal_ts = k_slot <= q_slot
-        if attention_mask is None:
-            base_bts = jnp.broadcast_to(causal_ts, (b, t, slots))
-        else:
-            base_bts = causal_ts[None] & attention_mask.astype(bool)[:, None, :]
-        masks: dict[int | None, jax.Array] = {None: base_bts}
-        for layer in self.layers:
-            window = layer.self_attn.window
-            if window is not None and window not in masks:
-                masks[window] = base_bts & (q_slot - k_slot < window)[None]
-        return masks
 
 
 def _run_layer(
     layer: DecoderLayer,
     x_btd: jax.Array,
     positions_bt: jax.Array,
-    mask_bts: jax.Array,
+    valid_bs: jax.Array,
     cache: LayerCache | None,
     start: jax.Array,
 ) -> tuple[jax.Array, LayerCache | None]:
-    return layer(x_btd, positions_bt, mask_bts, cache, start)
+    return layer(x_btd, positions_bt, valid_bs, cache, start)

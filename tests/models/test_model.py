@@ -172,3 +172,35 @@ def test_remat_gives_the_same_gradients() -> None:
         state
     )
     assert "remat" in str(jaxpr)
+
+
+@pytest.mark.parametrize("model_type", ["qwen2", "gemma2"])  # gemma2: sliding window, softcap
+def test_attention_by_query_blocks_equals_one_block(model_type: str, monkeypatch) -> None:
+    """Long inputs attend a few queries at a time (bounded score memory): same logits, same
+    gradients, with and without a cache, a ragged last block included."""
+    from agentrl.models import layers
+
+    model = random_model(model_type)
+    tokens, mask, positions = (jnp.asarray(a) for a in padded_batch())
+    b, t = tokens.shape
+    graphdef, params = nnx.split(model)
+
+    def loss(p: nnx.State) -> jax.Array:
+        logits = nnx.merge(graphdef, p)(tokens, positions, attention_mask=mask).logits
+        return jnp.sum(jnp.where(mask[..., None], jnp.tanh(logits), 0.0))
+
+    def prefill() -> jax.Array:
+        mask_bs = jnp.zeros((b, 16), bool).at[:, :t].set(mask)
+        cache = model.init_cache(b, 16)
+        return model(tokens, positions, attention_mask=mask_bs, cache=cache, cache_index=0).logits
+
+    whole = jax.value_and_grad(loss)(params), prefill()
+    heads = model.config.num_attention_heads
+    monkeypatch.setattr(layers, "SCORES_PER_BLOCK", 4 * b * heads * 16)  # 4 queries per block
+    assert layers.query_block(b, heads, t, 16, layers.SCORES_PER_BLOCK) == 4 < t
+    blocked = jax.value_and_grad(loss)(params), prefill()
+    real = np.asarray(mask)
+    np.testing.assert_allclose(np.asarray(blocked[1])[real], np.asarray(whole[1])[real], atol=1e-5)
+    np.testing.assert_allclose(blocked[0][0], whole[0][0], rtol=1e-5)
+    for got, want in zip(jax.tree.leaves(blocked[0][1]), jax.tree.leaves(whole[0][1])):
+        np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-4)
