@@ -9,9 +9,10 @@ concurrent episodes.
     python benchmarks/rollout.py --concurrency 64 --envs deepscaler --max-tokens 64
     python benchmarks/rollout.py --pipeline --rounds 4    # env steps overlap generation
 
-Each configuration first runs once untimed, so XLA compilation of the shapes it needs is not
-counted. ``--scripted`` swaps the model for a `ScriptedSampler` that sleeps ``--scripted-delay``
-per call: this isolates the engine's own cost from the model's.
+Each configuration first runs its episodes once untimed, so XLA compilation of the shapes it
+needs is not counted (`compilations_while_timed` checks). ``--scripted`` swaps the model for a
+`ScriptedSampler` that sleeps ``--scripted-delay`` per call: this isolates the engine's own cost
+from the model's.
 """
 
 from __future__ import annotations
@@ -81,7 +82,10 @@ def run_one(env: str, concurrency: int, sampler, tok, args: argparse.Namespace) 
             progress=False,
         ).summary
 
-    once(seed=10_000)  # warm-up: compiles the shapes this configuration uses
+    # Warm-up on the same episodes: the timed run then needs no shape the sampler has not
+    # compiled (another seed can land in another prompt bucket and compile mid-run).
+    once(seed=0)
+    compiled = getattr(sampler, "num_compilations", 0)
     s = once(seed=0)
     return {
         "env": env_id,
@@ -96,6 +100,7 @@ def run_one(env: str, concurrency: int, sampler, tok, args: argparse.Namespace) 
         "generate_calls": s.generate_calls,
         "terminations": s.terminations,
         "mean_reward": round(s.mean_reward, 4),
+        "compilations_while_timed": getattr(sampler, "num_compilations", 0) - compiled,
     }
 
 
