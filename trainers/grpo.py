@@ -64,7 +64,10 @@ class RLConfig(LearnerConfig):
     )
     num_minibatches: int = Field(default=1, ge=1, description="optimizer steps per pass")
     temperature: float = Field(
-        default=1.0, gt=0, description="the sampling temperature of the rollout"
+        default=1.0,
+        gt=0,
+        description="the rollout's sampling temperature, which log-probs are scored at "
+        "(agentrl train sets it from rollout.temperature)",
     )
     recompute_old_logprobs: bool = Field(
         default=False, description="score pi_old with the trainer instead of using the sampler's"

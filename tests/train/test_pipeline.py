@@ -255,3 +255,41 @@ def test_run_budget_leaves_the_rl_stage_what_the_warm_start_left(jax_env, tmp_pa
     _train(jax_env, _args(roomy, "--quiet", "--set", "schedule.run_budget_s=3600"))
     summary = _summary(roomy)
     assert 3000 < summary["rl_budget_s"] < 3600 and summary["steps"] == 5
+
+
+def test_real_recipe_runs_on_a_checkpoint_folder_and_a_data_file(jax_env, tmp_path: Path) -> None:
+    """``--model DIR --data FILE``: a Hugging Face folder and a DeepScaleR-format JSON file, the
+    real preset (KL reference, temperature 0.6), shrunk to a few steps for CPU."""
+    from agentrl.models import load, save
+    from agentrl.models.tiny import tiny_model
+
+    model, tokenizer = tiny_model()
+    save(model, tokenizer, tmp_path / "ckpt")
+    rows = [
+        {"problem": f"What is {a} + {b}?", "answer": str(a + b), "solution": f"\\boxed{{{a + b}}}"}
+        for a in range(10, 30)
+        for b in range(40, 50)
+    ]
+    (tmp_path / "train.json").write_text(json.dumps(rows))
+    run = tmp_path / "run"
+    small = [
+        "model.max_context=128", "rollout.prompts_per_step=2", "rollout.group_size=4",
+        "rollout.max_tokens=16", "eval.num_problems=8", "eval.max_tokens=16", "eval.every=2",
+        "schedule.max_steps=2",
+    ]  # fmt: skip
+    args = ["train", "--model", str(tmp_path / "ckpt"), "--data", str(tmp_path / "train.json")]
+    _train(
+        jax_env,
+        [*args, "--run-dir", str(run), "--quiet", *[a for s in small for a in ("--set", s)]],
+    )
+    summary = _summary(run)
+    assert summary["steps"] == 2 and summary["eval_before"]["n"] == summary["eval_after"]["n"] == 8
+    config = (run / "config.yaml").read_text()
+    assert "kl_coef: 0.001" in config and "temperature: 0.6" in config  # the real preset
+    rows_logged = read_metrics(run / "metrics.jsonl")
+    assert [r["step"] for r in rows_logged] == [1, 2] and all("kl" in r for r in rows_logged)
+    # The learner scores tokens at the rollout's temperature: before any update, the policy
+    # is the sampling policy and every importance ratio is 1.
+    assert abs(rows_logged[0]["ratio_mean"] - 1) < 1e-3
+    exported, _ = load(run / "model")
+    assert exported.config.vocab_size == model.config.vocab_size
