@@ -76,6 +76,13 @@ class RolloutSection(Config):
     temperature: float = Field(default=1.0, ge=0)
     top_p: float = Field(default=1.0, gt=0, le=1)
     max_tokens: int = Field(default=64, ge=1, description="completion tokens per turn")
+    refill_rounds: int = Field(
+        default=0,
+        ge=0,
+        description="with grpo.dynamic_sampling: extra rollouts of fresh prompts while fewer than "
+        "prompts_per_step groups have differing rewards, then the batch keeps that many (DAPO's "
+        "refill); 0 learns from the groups that are left",
+    )
 
 
 class ScheduleSection(Config):

@@ -186,30 +186,42 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
     cfg = ctx.config
     if cfg.algo == "sft":  # plain SFT: more pool epochs (the `--control sft` comparison)
         return pool_sft_step(ctx, learner, step)
-    params = SamplingParams(
-        temperature=cfg.rollout.temperature,
-        top_p=cfg.rollout.top_p,
-        max_tokens=cfg.rollout.max_tokens,
-        seed=cfg.seed * 1_000_003 + step,
-    )
+    prompts = cfg.rollout.prompts_per_step
+    refill = cfg.algo == "grpo" and cfg.grpo.dynamic_sampling and cfg.rollout.refill_rounds > 0
+    rounds = 1 + cfg.rollout.refill_rounds if refill else 1
     t0 = time.perf_counter()
-    result = rollout(
-        ctx.split.env,
-        ctx.sampler,
-        ctx.tokenizer,
-        params=params,
-        progress=False,
-        max_context=cfg.model.max_context,
-        max_concurrency=ROLLOUT_BATCH,
-        **ctx.split.train_kwargs(step, cfg.rollout.prompts_per_step, cfg.rollout.group_size),
-    )
+    trajs: list[Any] = []
+    for round_ in range(rounds):
+        if round_ and len(informative_groups(trajs)) >= prompts:
+            break
+        params = SamplingParams(
+            temperature=cfg.rollout.temperature,
+            top_p=cfg.rollout.top_p,
+            max_tokens=cfg.rollout.max_tokens,
+            seed=cfg.seed * 1_000_003 + step * rounds + round_,
+        )
+        trajs += rollout(
+            ctx.split.env,
+            ctx.sampler,
+            ctx.tokenizer,
+            params=params,
+            progress=False,
+            max_context=cfg.model.max_context,
+            max_concurrency=ROLLOUT_BATCH,
+            **ctx.split.train_kwargs(
+                step, prompts, cfg.rollout.group_size, round=round_, rounds=rounds
+            ),
+        ).trajectories
     rollout_s = time.perf_counter() - t0
-    trajs = result.trajectories
     errors = [t for t in trajs if t.termination == "error"]
     if errors:
         ctx.report_errors(step, errors, len(trajs))
+    batch = trajs
+    if refill:  # DAPO keeps a full batch: the first `prompts` groups whose rewards differ
+        keep = set(informative_groups(trajs)[:prompts])
+        batch = [t for t in trajs if t.group_id in keep]
     t1 = time.perf_counter()
-    metrics = learn(cfg.algo, learner, trajs)
+    metrics = learn(cfg.algo, learner, batch) if batch else {"skipped": 1.0}
     ctx.sampler.policy_version += 1
     tokens = sum(t.num_policy_tokens for t in trajs)
     metrics = {
@@ -220,9 +232,20 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
         "update/seconds": time.perf_counter() - t1,
         "rollout/tokens_per_s": tokens / max(rollout_s, 1e-9),
         "rollout/errors": float(len(errors)),
+        "rollout/episodes": float(len(trajs)),
         "rollout/mean_completion_tokens": tokens / max(len(trajs), 1),
     }
     return metrics, tokens
+
+
+def informative_groups(trajectories: list[Any]) -> list[str]:
+    """The ids of the groups whose episodes' rewards differ (the ones GRPO learns from), in the
+    order they were sampled."""
+    rewards: dict[str, list[float]] = {}
+    for t in trajectories:
+        if t.group_id is not None:
+            rewards.setdefault(t.group_id, []).append(t.reward)
+    return [g for g, rs in rewards.items() if max(rs) - min(rs) > 1e-9]
 
 
 def learn(algo: str, learner: Any, trajectories: list[Any]) -> dict[str, float]:

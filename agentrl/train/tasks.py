@@ -67,12 +67,16 @@ class TaskSplit:
             return {"num_episodes": self.heldout_size, "seed": HELDOUT_SEED}
         return {"tasks": self.heldout_indices, "seed": HELDOUT_SEED}
 
-    def train_kwargs(self, step: int, prompts: int, group_size: int) -> dict[str, Any]:
-        """RL step `step`'s prompts: `prompts` fresh tasks, `group_size` episodes each."""
-        first = TRAIN_SEED + step * prompts
+    def train_kwargs(
+        self, step: int, prompts: int, group_size: int, *, round: int = 0, rounds: int = 1
+    ) -> dict[str, Any]:
+        """RL step `step`'s prompts: `prompts` fresh tasks, `group_size` episodes each. A step
+        that may refill its batch owns `rounds` blocks of prompts; this is block `round`."""
+        start = (step * rounds + round) * prompts
+        first = TRAIN_SEED + start
         if self.train_indices is None:
             return {"num_episodes": prompts * group_size, "group_size": group_size, "seed": first}
-        n, first_index = len(self.train_indices), self.rl_offset + step * prompts
+        n, first_index = len(self.train_indices), self.rl_offset + start
         tasks = [self.train_indices[(first_index + k) % n] for k in range(prompts)]
         return {"tasks": tasks, "group_size": group_size, "seed": first}
 

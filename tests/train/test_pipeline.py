@@ -293,3 +293,15 @@ def test_real_recipe_runs_on_a_checkpoint_folder_and_a_data_file(jax_env, tmp_pa
     assert abs(rows_logged[0]["ratio_mean"] - 1) < 1e-3
     exported, _ = load(run / "model")
     assert exported.config.vocab_size == model.config.vocab_size
+
+
+def test_dynamic_sampling_refills_from_fresh_prompts(jax_env, tmp_path: Path) -> None:
+    """DAPO's refill: an untrained model scores 0 on every episode, so no group has differing
+    rewards; each step samples its 1 + 2 blocks of fresh prompts, then skips the update."""
+    run = tmp_path / "run"
+    refill = ["grpo.dynamic_sampling=true", "rollout.refill_rounds=2", "schedule.max_steps=2"]
+    _train(jax_env, _args(run, "--quiet", *[a for s in refill for a in ("--set", s)]))
+    rows = read_metrics(run / "metrics.jsonl")
+    assert [r["step"] for r in rows] == [1, 2]
+    assert all(r["rollout/episodes"] == 3 * 2 * 2 and r["skipped"] == 1 for r in rows)
+    assert all(r["reward/mean"] == 0 for r in rows)

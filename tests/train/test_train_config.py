@@ -129,3 +129,8 @@ def test_procedural_split_uses_disjoint_seed_ranges() -> None:
     assert not {c[0]["content"] for c in pool} & split.heldout_prompts()
     a, b = split.train_kwargs(0, 4, 2), split.train_kwargs(1, 4, 2)
     assert a["num_episodes"] == 8 and b["seed"] == a["seed"] + 4
+    # With refill rounds, each step owns `rounds` blocks of prompts, no two alike.
+    seeds = [
+        split.train_kwargs(s, 4, 2, round=r, rounds=3)["seed"] for s in range(3) for r in range(3)
+    ]
+    assert seeds == list(range(seeds[0], seeds[0] + 4 * 9, 4))
