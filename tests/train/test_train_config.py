@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,57 @@ def test_procedural_split_uses_disjoint_seed_ranges() -> None:
         split.train_kwargs(s, 4, 2, round=r, rounds=3)["seed"] for s in range(3) for r in range(3)
     ]
     assert seeds == list(range(seeds[0], seeds[0] + 4 * 9, 4))
+
+
+def test_refill_stops_once_enough_groups_have_differing_rewards() -> None:
+    """A scripted policy that is wrong on every episode of the first block of prompts and right
+    on every other episode after it: the step samples one refill block, not two, and learns
+    from exactly `prompts_per_step` groups."""
+    import re
+    import threading
+
+    from agentrl.testing import ScriptedSampler
+    from agentrl.train.pipeline import build_policy
+    from agentrl.train.stages import RunContext, informative_groups, rl_learner, rl_update
+
+    prompts, group = 2, 4
+    config = load_config(
+        TrainConfig,
+        preset_path("deepscaler", real_model=False),
+        [
+            "model.tiny.num_hidden_layers=1", "model.max_context=96", "eval.num_problems=8",
+            "warm_start.pool_size=8", f"rollout.prompts_per_step={prompts}",
+            f"rollout.group_size={group}", "rollout.max_tokens=16", "rollout.refill_rounds=2",
+            "grpo.dynamic_sampling=true",
+        ],
+    )  # fmt: skip
+    split, _ = prepare_data(config)
+    model, tokenizer = build_policy(config)
+    calls = iter(range(10**6))
+    lock = threading.Lock()
+
+    def policy(prompt: str) -> str:
+        with lock:
+            k = next(calls)
+        a, op, b = re.findall(r"What is (\d+) ([+-]) (\d+)\?", prompt)[-1]
+        answer = int(a) + int(b) if op == "+" else int(a) - int(b)
+        right = k >= prompts * group and k % 2 == 0
+        return f"\\boxed{{{answer if right else answer + 1}}}"
+
+    sampler = ScriptedSampler(tokenizer, policy)
+    ctx = RunContext(config, model, tokenizer, sampler, split, lambda *_: None)
+    learner = rl_learner(ctx)
+    learned: list[list[Any]] = []
+    train_step = learner.train_step
+
+    def recording_train_step(trajectories: list[Any]) -> dict[str, float]:
+        learned.append(list(trajectories))
+        return train_step(trajectories)
+
+    learner.train_step = recording_train_step
+    metrics, _ = rl_update(ctx, learner, 0)
+    assert metrics["rollout/episodes"] == 2 * prompts * group  # the first block and one refill
+    [batch] = learned
+    assert len(batch) == prompts * group
+    assert sorted(informative_groups(batch)) == sorted({t.group_id for t in batch})
+    assert len(informative_groups(batch)) == prompts
