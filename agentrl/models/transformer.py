@@ -4,13 +4,16 @@
     cache = model.init_cache(batch, max_len)
     out = model(prompt_bt, pos_bt, attention_mask=mask_bs, cache=cache, cache_index=0)
     out = model(next_b1, pos_b1, attention_mask=mask_bs, cache=out.cache, cache_index=t)
+    hidden_btd = model.hidden(tokens_bt, positions_bt, attention_mask=mask_bt)  # no logits
+    logits_btv = model.head(hidden_btd[:, :k])                             # some positions'
 
 Without a cache, ``attention_mask`` ``[B, T]`` marks real tokens and attention is causal. With a
 cache, the T new tokens are written at slots ``cache_index .. cache_index + T - 1`` (prompts are
 left-padded, so ``cache_index`` is one scalar for the batch) and ``attention_mask`` ``[B, S]``
 marks the slots holding real tokens; a query sees marked slots at or before its own slot, and on
 sliding-window layers only the last ``sliding_window`` of them. ``last_logits_only=True``
-returns logits for the last position only (``[B, 1, V]``), which is all a prefill samples from.
+returns logits for the last position only (``[B, 1, V]``), which is all a prefill samples from;
+trainers take `hidden` and project a few positions at a time with `head`.
 """
 
 from __future__ import annotations
