@@ -31,7 +31,7 @@ from .batching import TokenBatch, pack_sequences
 from .data import SequenceExample
 from .distill_losses import feature_mse, forward_kl, reverse_kl
 from .learner import Bundle, Learner, LearnerConfig, Metrics
-from .logprobs import token_logprobs
+from .logprobs import over_position_chunks, positions_per_chunk, token_logprobs
 from .losses import token_weights, weighted_nll
 
 
@@ -110,25 +110,34 @@ class DistillLearner(Learner):
     def loss(self, bundle: Bundle, batch: TokenBatch, extra: Any) -> tuple[jax.Array, Metrics]:
         c = self.config
         call = dict(attention_mask=batch.attention_mask)
-        teacher = nnx.merge(self._teacher_graphdef, extra)
-        t_out = jax.tree.map(
-            jax.lax.stop_gradient, teacher(batch.input_ids, batch.positions, **call)
+        teacher, student = nnx.merge(self._teacher_graphdef, extra), bundle.policy
+        t_hidden_bld = jax.lax.stop_gradient(
+            teacher.hidden(batch.input_ids, batch.positions, **call)
         )
-        s_out = bundle.policy(batch.input_ids, batch.positions, **call)
-        if c.mode == "logit":
-            per_token_bl = forward_kl(s_out.logits, t_out.logits, c.temperature)
-        elif c.mode == "on_policy":
-            per_token_bl = reverse_kl(s_out.logits, t_out.logits, c.temperature)
-        else:
-            hidden_bld = s_out.hidden
-            if hasattr(bundle, "projection"):
-                hidden_bld = bundle.projection(hidden_bld)
-            per_token_bl = feature_mse(hidden_bld, t_out.hidden)
+        s_hidden_bld = student.hidden(batch.input_ids, batch.positions, **call)
+
+        def per_position(s_h: jax.Array, t_h: jax.Array, y: jax.Array) -> tuple[jax.Array, ...]:
+            """(distillation term, student log-prob of the target) of a chunk of positions:
+            the logit modes project both models' hidden states here, a chunk at a time."""
+            s_logits = student.head(s_h)
+            logp = token_logprobs(s_logits, y) if c.ce_coef > 0 else jnp.zeros(y.shape)
+            if c.mode == "feature":
+                projected = bundle.projection(s_h) if hasattr(bundle, "projection") else s_h
+                return feature_mse(projected, t_h), logp
+            t_logits = jax.lax.stop_gradient(teacher.head(t_h))
+            kl = forward_kl if c.mode == "logit" else reverse_kl
+            return kl(s_logits, t_logits, c.temperature), logp
+
+        vocab = max(student.config.vocab_size, teacher.config.vocab_size)
+        chunk = positions_per_chunk(batch.num_rows, 2 * vocab)  # both models' logits at once
+        per_token_bl, logp_bl = over_position_chunks(
+            per_position, (s_hidden_bld, t_hidden_bld, batch.target_ids), chunk
+        )
         distill = jnp.sum(batch.weights * per_token_bl)
         metrics = {"distill_loss": distill}
         loss = distill
         if c.ce_coef > 0:
-            nll = weighted_nll(token_logprobs(s_out.logits, batch.target_ids), batch.weights)
+            nll = weighted_nll(logp_bl, batch.weights)
             metrics["ce_loss"] = nll
             loss = loss + c.ce_coef * nll
         return loss, metrics

@@ -67,6 +67,41 @@ def sequence_logprobs(logprobs_bl: jax.Array, mask_bl: jax.Array) -> jax.Array:
     return masked_sum(logprobs_bl, mask_bl, axis=-1)
 
 
+def over_position_chunks(
+    fn: Callable[..., tuple[jax.Array, ...]],
+    arrays: tuple[jax.Array, ...],
+    positions_per_chunk: int,
+) -> tuple[jax.Array, ...]:
+    """``fn`` over the position axis (axis 1) of `arrays`, `positions_per_chunk` at a time.
+
+    ``fn`` maps ``[B, c, ...]`` chunks to a tuple of ``[B, c]`` per-position values. Each chunk
+    runs under `jax.checkpoint`, so the backward pass recomputes what a chunk made (its logits)
+    instead of keeping every chunk's. With one chunk covering every position, ``fn`` runs once
+    on the arrays as they are.
+    """
+    b, length = arrays[0].shape[:2]
+    chunk = max(1, positions_per_chunk)
+    if chunk >= length:
+        return fn(*arrays)
+    n = math.ceil(length / chunk)
+    pad = n * chunk - length
+
+    def chunks(x: jax.Array) -> jax.Array:  # [B, L, ...] -> [n, B, chunk, ...]
+        x = jnp.pad(x, [(0, 0), (0, pad)] + [(0, 0)] * (x.ndim - 2))
+        x = x.reshape(b, n, chunk, *x.shape[2:])
+        return jnp.moveaxis(x, 1, 0)
+
+    outs = jax.lax.map(lambda xs: jax.checkpoint(fn)(*xs), tuple(chunks(x) for x in arrays))
+    return tuple(jnp.moveaxis(o, 0, 1).reshape(b, n * chunk)[:, :length] for o in outs)
+
+
+def positions_per_chunk(batch: int, vocab_size: int, max_logits: int | None = None) -> int:
+    """How many positions of a ``batch``-row batch keep their logits within `max_logits`
+    (default `LOGITS_PER_CHUNK`)."""
+    limit = LOGITS_PER_CHUNK if max_logits is None else max_logits
+    return max(1, limit // (batch * vocab_size))
+
+
 def chunked_token_stats(
     head: Callable[[jax.Array], jax.Array],
     hidden_bld: jax.Array,
@@ -75,15 +110,14 @@ def chunked_token_stats(
     *,
     temperature: float = 1.0,
     entropy: bool = False,
-    max_logits: int = LOGITS_PER_CHUNK,
+    max_logits: int | None = None,
 ) -> tuple[jax.Array, jax.Array | None]:
     """Target log-probs (and entropies) from hidden states, a few positions at a time.
 
     ``head`` maps hidden states to logits. When the whole ``[B, L, V]`` logits fit in
-    `max_logits` they are computed at once; otherwise positions are taken in chunks of at most
-    `max_logits` logits, each under `jax.checkpoint`, so neither the forward pass nor the
-    backward pass ever holds more than one chunk of logits (the backward recomputes a chunk's
-    logits from its hidden states instead of storing them).
+    `max_logits` (default `LOGITS_PER_CHUNK`) they are computed at once; otherwise positions
+    are taken in chunks (`over_position_chunks`), so neither the forward nor the backward pass
+    ever holds more than one chunk of logits.
 
     Returns:
         float32 ``(logprobs [B, L], entropies [B, L] or None)``, of the tempered distribution.
@@ -96,22 +130,6 @@ def chunked_token_stats(
         ent_bl = token_entropy(logits_blv) if entropy else jnp.zeros(y_bl.shape, jnp.float32)
         return token_logprobs(logits_blv, y_bl), ent_bl
 
-    b, length, d = hidden_bld.shape
-    chunk = max(1, max_logits // (b * vocab_size))
-    if chunk >= length:
-        logp_bl, ent_bl = stats(hidden_bld, target_ids_bl)
-        return logp_bl, ent_bl if entropy else None
-    n = math.ceil(length / chunk)
-    pad = n * chunk - length
-    hidden_nbcd = jnp.pad(hidden_bld, ((0, 0), (0, pad), (0, 0)))
-    hidden_nbcd = hidden_nbcd.reshape(b, n, chunk, d).transpose(1, 0, 2, 3)
-    targets_nbc = jnp.pad(target_ids_bl, ((0, 0), (0, pad))).reshape(b, n, chunk)
-    targets_nbc = targets_nbc.transpose(1, 0, 2)
-    logp_nbc, ent_nbc = jax.lax.map(
-        lambda xs: jax.checkpoint(stats)(*xs), (hidden_nbcd, targets_nbc)
-    )
-
-    def unchunk(x_nbc: jax.Array) -> jax.Array:
-        return x_nbc.transpose(1, 0, 2).reshape(b, n * chunk)[:, :length]
-
-    return unchunk(logp_nbc), unchunk(ent_nbc) if entropy else None
+    chunk = positions_per_chunk(hidden_bld.shape[0], vocab_size, max_logits)
+    logp_bl, ent_bl = over_position_chunks(stats, (hidden_bld, target_ids_bl), chunk)
+    return logp_bl, ent_bl if entropy else None

@@ -76,3 +76,30 @@ def test_distill_rejects_mismatched_vocab():
 def test_preference_pair_validation():
     pair = PreferencePair(SequenceExample([1, 2, 3], [0, 1, 1]), SequenceExample([1, 4], [0, 1]))
     assert pair.chosen.loss_mask == [0, 1, 1]
+
+
+@pytest.mark.parametrize("mode", ["logit", "on_policy"])
+def test_distill_by_position_chunks_takes_the_same_step(mode, monkeypatch):
+    """Teacher and student logits are made a few positions at a time when a batch's would be
+    too many: the same losses and the same updated parameters as all at once."""
+    from agentrl.trainers import logprobs
+
+    data = [SequenceExample(i, m) for i, m in zip(*random_sequences(4))]
+    # Plain SGD: the step is the gradient itself (Adam's first step is about lr * sign(g),
+    # which turns float noise on a near-zero gradient into a full-size difference).
+    optimizer = {"name": "sgd", "lr": 1.0, "grad_clip": None}
+    config = DistillConfig(mode=mode, temperature=2.0, ce_coef=0.5, optimizer=optimizer)
+
+    def one_step() -> tuple[dict, list]:
+        learner = DistillLearner(config, make_model(), make_model(seed=7))
+        metrics = learner.train_step(learner.make_batch(data))
+        return metrics, jax.tree.leaves(learner.params)
+
+    whole = one_step()
+    vocab = make_model().config.vocab_size
+    monkeypatch.setattr(logprobs, "LOGITS_PER_CHUNK", 4 * 2 * vocab * 3)  # 3 positions a chunk
+    chunked = one_step()
+    for key in ("distill_loss", "ce_loss"):
+        assert chunked[0][key] == pytest.approx(whole[0][key], rel=1e-5)
+    for got, want in zip(chunked[1], whole[1], strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-6, rtol=1e-5)
