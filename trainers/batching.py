@@ -167,18 +167,24 @@ def group_indices(trajectories: Sequence[Trajectory]) -> list[int]:
     return out
 
 
+def informative_groups(trajectories: Sequence[Trajectory]) -> list[str]:
+    """The ids of the groups whose episodes' rewards differ, in the order they were sampled:
+    the only groups a group baseline gives a nonzero advantage."""
+    by_group: dict[str, list[float]] = {}
+    for t in trajectories:
+        if t.group_id is not None:
+            by_group.setdefault(t.group_id, []).append(t.reward)
+    return [g for g, rs in by_group.items() if max(rs) - min(rs) > 1e-9]
+
+
 def drop_zero_variance_groups(trajectories: Sequence[Trajectory]) -> list[Trajectory]:
     """DAPO's dynamic sampling filter: drop groups whose episodes all earned the same reward.
 
     Such groups have zero advantage under any group baseline, so they only dilute the batch.
     Episodes without a `group_id` are kept.
     """
-    by_group: dict[str, list[float]] = {}
-    for t in trajectories:
-        if t.group_id is not None:
-            by_group.setdefault(t.group_id, []).append(t.reward)
-    flat = {g for g, rs in by_group.items() if max(rs) - min(rs) <= 1e-9}
-    return [t for t in trajectories if t.group_id is None or t.group_id not in flat]
+    keep = set(informative_groups(trajectories))
+    return [t for t in trajectories if t.group_id is None or t.group_id in keep]
 
 
 def trajectories_to_batch(

@@ -182,6 +182,7 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
     and SFT's pool batch. That is what makes ``--resume`` repeat a killed run exactly.
     """
     from agentrl.rollout import rollout
+    from agentrl.trainers.batching import informative_groups
 
     cfg = ctx.config
     if cfg.algo == "sft":  # plain SFT: more pool epochs (the `--control sft` comparison)
@@ -236,16 +237,6 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
         "rollout/mean_completion_tokens": tokens / max(len(trajs), 1),
     }
     return metrics, tokens
-
-
-def informative_groups(trajectories: list[Any]) -> list[str]:
-    """The ids of the groups whose episodes' rewards differ (the ones GRPO learns from), in the
-    order they were sampled."""
-    rewards: dict[str, list[float]] = {}
-    for t in trajectories:
-        if t.group_id is not None:
-            rewards.setdefault(t.group_id, []).append(t.reward)
-    return [g for g, rs in rewards.items() if max(rs) - min(rs) > 1e-9]
 
 
 def learn(algo: str, learner: Any, trajectories: list[Any]) -> dict[str, float]:

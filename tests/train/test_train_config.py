@@ -146,7 +146,8 @@ def test_refill_stops_once_enough_groups_have_differing_rewards() -> None:
 
     from agentrl.testing import ScriptedSampler
     from agentrl.train.pipeline import build_policy
-    from agentrl.train.stages import RunContext, informative_groups, rl_learner, rl_update
+    from agentrl.train.stages import RunContext, rl_learner, rl_update
+    from agentrl.trainers.batching import informative_groups
 
     prompts, group = 2, 4
     config = load_config(
