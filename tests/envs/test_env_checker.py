@@ -150,3 +150,26 @@ def test_an_episode_that_never_ends_is_caught():
 
 def test_check_env_is_an_agentrl_error():
     assert issubclass(EnvCheckError, agentrl.EnvError)
+
+
+class RecordsActions(Good):
+    """Good, and remembers every action it was stepped with."""
+
+    def __init__(self):
+        super().__init__()
+        self.actions: list[str] = []
+
+    def _step(self, action):
+        self.actions.append(action)
+        return super()._step(action)
+
+
+def test_check_env_steps_with_the_same_actions_every_run():
+    """Gymnasium's checker samples actions from the env's space; `check_env` seeds it, so an
+    env that misbehaves only on some actions gets the same verdict on every run."""
+    runs = []
+    for _ in range(2):
+        env = RecordsActions()
+        check_env(env)
+        runs.append(env.actions)
+    assert runs[0] == runs[1] and len(runs[0]) > 3
