@@ -9,6 +9,7 @@ softmax and rotary angles run in float32.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -25,7 +26,7 @@ _MASKED = -1e30  # finite, so a fully masked (padding) row gives a uniform softm
 SCORES_PER_BLOCK = 1 << 26
 
 
-def attention_mask(valid_bs: jax.Array, q_slot_t: jax.Array, window: int | None) -> jax.Array:
+def visible_slots(valid_bs: jax.Array, q_slot_t: jax.Array, window: int | None) -> jax.Array:
     """Which slots each query sees, ``[B, T, S]``: valid slots at or before its own slot, and
     on a sliding-window layer only the last `window` of them."""
     k_slot_s = jnp.arange(valid_bs.shape[1], dtype=jnp.int32)
@@ -298,7 +299,7 @@ class Attention(nnx.Module):
         def attend(q_bkgcd: jax.Array, q_slot_c: jax.Array) -> jax.Array:
             scores = jnp.einsum("bkgcd,bkds->bkgcs", q_bkgcd, k_bhds).astype(jnp.float32)
             scores = softcap(scores * self.scale, self.softcap)
-            mask_bcs = attention_mask(valid_bs, q_slot_c, self.window)
+            mask_bcs = visible_slots(valid_bs, q_slot_c, self.window)
             scores = jnp.where(mask_bcs[:, None, None], scores, _MASKED)
             probs = jax.nn.softmax(scores, axis=-1).astype(dtype)
             return jnp.einsum("bkgcs,bksd->bkgcd", probs, v_bhsd)
@@ -313,7 +314,12 @@ class Attention(nnx.Module):
         return self.o_proj(out_btd), cache
 
 
-def _blockwise(attend: Any, q_bkgtd: jax.Array, q_slot_t: jax.Array, block: int) -> jax.Array:
+def _blockwise(
+    attend: Callable[[jax.Array, jax.Array], jax.Array],
+    q_bkgtd: jax.Array,
+    q_slot_t: jax.Array,
+    block: int,
+) -> jax.Array:
     """`attend` over blocks of `block` queries in turn, each under `jax.checkpoint` (the
     backward pass recomputes a block's scores instead of keeping every block's)."""
     b, k, g, t, d = q_bkgtd.shape
