@@ -43,6 +43,7 @@ def rollout(
     *,
     num_episodes: int | None = None,
     tasks: Sequence[int] | None = None,
+    seeds: Sequence[int] | None = None,
     group_size: int = 1,
     params: SamplingParams | None = None,
     seed: int = 0,
@@ -67,6 +68,8 @@ def rollout(
             seed ``seed + k`` and the env picks its task from the seed.
         tasks: instead of `num_episodes`, the task indices to run (``options={"task_index":
             i}``), `group_size` episodes each; group ``k`` gets seed ``seed + k``.
+        seeds: instead of `num_episodes`, each group's seed (the env picks its task from it):
+            a chosen set of generated problems, such as a held-out set without duplicates.
         group_size: episodes per task and seed, sharing one ``group_id`` (GRPO groups).
         params: sampling parameters per turn; ``n`` must be 1 (use `group_size`).
         seed: the first group's seed.
@@ -115,7 +118,9 @@ def rollout(
             raise ConfigError(f"got {name}={value}, need >= 1")
     if step_timeout is not None and step_timeout <= 0:
         raise ConfigError(f"got step_timeout={step_timeout}, need > 0 or None")
-    plans = plan_episodes(num_episodes=num_episodes, tasks=tasks, group_size=group_size, seed=seed)
+    plans = plan_episodes(
+        num_episodes=num_episodes, tasks=tasks, seeds=seeds, group_size=group_size, seed=seed
+    )
     make_env, env_id = _env_factory(env, env_kwargs or {})
     runner = _Runner(
         make_env=make_env,
@@ -137,16 +142,21 @@ def plan_episodes(
     *,
     num_episodes: int | None = None,
     tasks: Sequence[int] | None = None,
+    seeds: Sequence[int] | None = None,
     group_size: int = 1,
     seed: int = 0,
 ) -> list[EpisodePlan]:
     """The episodes `rollout` will run: groups of `group_size` sharing a seed and task."""
     if group_size < 1:
         raise ConfigError(f"got group_size={group_size}, need >= 1")
-    if (num_episodes is None) == (tasks is None):
-        raise ConfigError("pass exactly one of num_episodes= or tasks=")
+    if sum(x is not None for x in (num_episodes, tasks, seeds)) != 1:
+        raise ConfigError("pass exactly one of num_episodes=, tasks= or seeds=")
     groups: list[tuple[int, int | None]]
-    if tasks is not None:
+    if seeds is not None:
+        if not seeds:
+            raise ConfigError("got seeds=[], need at least one seed")
+        groups = [(int(s), None) for s in seeds]
+    elif tasks is not None:
         if not tasks:
             raise ConfigError("got tasks=[], need at least one task index")
         groups = [(seed + k, int(t)) for k, t in enumerate(tasks)]

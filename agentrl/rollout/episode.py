@@ -122,6 +122,8 @@ class Episode:
         }
         if "answer" in self.task:
             info["answer"] = self.task["answer"]
+        if "prompt" in self.task:  # what the run trained on, by content (held-out checks)
+            info["prompt"] = self.task["prompt"]
         if self.logprobs_missing:
             info["logprobs_missing"] = True
         if max_len is not None and len(token_ids) > max_len:
