@@ -3,6 +3,7 @@
 - `MaxTurns`: truncate an episode after a number of assistant turns.
 - `EpisodeStatistics`: put the episode's return, turns and reward components in ``info["episode"]``
   when it ends, and keep the recent ones.
+- `HoldOut`: never draw a problem of a held-out set (compared by normalized prompt text).
 - `WithTools`: give any env tools. An action that calls tools gets the tool results back as the
   observation (reward 0, episode continues); an action without a tool call goes to the inner env.
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import collections
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import gymnasium
@@ -149,6 +150,50 @@ class EpisodeStatistics(Wrapper):
             self.turns.append(self._turns)
             self.terminations.append(bool(terminated))
         return observation, reward, terminated, truncated, info
+
+
+def normalize_prompt(text: str) -> str:
+    """A problem's identity for held-out checks: case-folded, whitespace collapsed."""
+    return " ".join(str(text).split()).casefold()
+
+
+class HoldOut(Wrapper):
+    """Never start an episode on a held-out problem.
+
+    A reset whose task's prompt (``info["task"]["prompt"]``, normalized) is in `prompts` draws
+    again from the env's own generator, which moved on, so the same seed still gives the same
+    episode. A reset that names a held-out task (``options={"task_index": i}``) is an error:
+    the caller chose it, so redrawing would hide a bad split.
+
+    Args:
+        env: the training env.
+        prompts: the held-out problems' prompts (raw or normalized).
+        max_redraws: draws per reset before giving up (a generator whose whole problem space is
+            held out would otherwise loop forever).
+    """
+
+    def __init__(self, env: gymnasium.Env, prompts: Iterable[str], max_redraws: int = 1000) -> None:
+        super().__init__(env)
+        self.prompts = frozenset(normalize_prompt(p) for p in prompts)
+        self.max_redraws = max_redraws
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        observation, info = self.env.reset(seed=seed, options=options)
+        for _ in range(self.max_redraws):
+            prompt = normalize_prompt(info.get("task", {}).get("prompt", ""))
+            if prompt not in self.prompts:
+                return observation, info
+            if options and "task_index" in options:
+                raise EnvError(
+                    f"task_index={options['task_index']} is a held-out problem "
+                    f"({info['task'].get('id')!r}); train on the others"
+                )
+            observation, info = self.env.reset(options=options)
+        raise EnvError(
+            f"{self.max_redraws} draws in a row were held-out problems (seed={seed}): the "
+            "generator's problem space is too small for this held-out set; widen the task or "
+            "hold out fewer problems"
+        )
 
 
 class WithTools(Wrapper):

@@ -8,6 +8,7 @@ Layout::
       tb/              TensorBoard event files (`tensorboard --logdir runs`)
       checkpoints/     Orbax checkpoints, <step>/{state,data,config}
       plots/           PNG curves (reward_curve.png, reward.png, loss.png, ...)
+      data/            heldout.jsonl and train_prompts.jsonl: what was held out, what trained
       summary.json     headline numbers (eval_before.accuracy, steps, wall_seconds, ...)
 """
 
@@ -58,6 +59,7 @@ class RunDir:
         self.metrics_path = self.path / "metrics.jsonl"
         self.summary_path = self.path / "summary.json"
         self.tb_dir = self.path / "tb"
+        self.data_dir = self.path / "data"
         self.checkpoints_dir = self.path / "checkpoints"
         self.plots_dir = self.path / "plots"
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from agentrl.train.stages import (
     timed_loop,
     warm_start,
 )
-from agentrl.train.tasks import TaskSplit
+from agentrl.train.tasks import TaskSplit, TrainedPrompts
 
 
 def build_policy(config: TrainConfig) -> tuple[Any, Any]:
@@ -71,14 +72,26 @@ def build_split(config: TrainConfig) -> tuple[TaskSplit, Any | None]:
     return TaskSplit.build(env, eval_env, config.eval.num_problems), sft_env
 
 
-def prepare_data(config: TrainConfig) -> tuple[TaskSplit, list[Any]]:
+@dataclass
+class RunData:
+    """Every problem a run uses: the split, and the warm-start pool with its prompts."""
+
+    split: TaskSplit
+    conversations: list[Any]
+    pool_prompts: list[str]
+
+
+def prepare_data(config: TrainConfig) -> RunData:
     """The task split and the warm-start conversations: every data check of a run, done
     before anything slow (or a run folder) is made."""
     split, sft_env = build_split(config)
     conversations: list[Any] = []
+    prompts: list[str] = []
     if config.warm_start.enabled or config.algo == "sft" or config.control == "sft":
-        conversations = split.warm_start_conversations(config.warm_start.pool_size, sft_env)
-    return split, conversations
+        conversations, prompts = split.warm_start_conversations(
+            config.warm_start.pool_size, sft_env
+        )
+    return RunData(split, conversations, prompts)
 
 
 class Trainer:
@@ -88,7 +101,7 @@ class Trainer:
         self,
         config: TrainConfig,
         run: RunDir,
-        data: tuple[TaskSplit, list[Any]],
+        data: RunData,
         *,
         resuming: bool = False,
     ) -> None:
@@ -98,7 +111,6 @@ class Trainer:
 
         self.config, self.run, self.resuming = config, run, resuming
         self.started = time.perf_counter()
-        split, conversations = data
         model, tokenizer = build_policy(config)
         sampler = JaxSampler(
             model,
@@ -111,8 +123,12 @@ class Trainer:
         # On resume, each stream's log is cut back to the step its stage restarts from: RL
         # from its checkpoint, a re-run warm-start or control from 0 (set when known).
         self.restart: dict[str, int] = {}
-        self.ctx = RunContext(config, model, tokenizer, sampler, split, self._log)
-        self.ctx.pool = [chat_example(tokenizer, c) for c in conversations]
+        self.trained = TrainedPrompts.open(run.data_dir, data.split)
+        self.ctx = RunContext(config, model, tokenizer, sampler, data.split, self._log)
+        self.ctx.on_prompts = self.trained.add
+        self.ctx.pool = [chat_example(tokenizer, c) for c in data.conversations]
+        # The pool exists only when a stage trains on it (warm-start, control or plain SFT).
+        self.trained.add(data.pool_prompts)
         self.rl_ckpt = run.checkpointer(keep=config.checkpoint.keep, every=config.checkpoint.every)
         self.warm_ckpt = Checkpointer(run.path / "warmstart", keep=1, every=1)
 
@@ -185,6 +201,7 @@ class Trainer:
             self._control(prior_s + train_s)
         summary = run.update_summary(
             {
+                "data": self.trained.summary(),
                 "wall_seconds": time.perf_counter() - self.started,
                 "sampler_compilations": self.ctx.sampler.num_compilations,
             }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,8 @@ class RunContext:
     split: TaskSplit
     log: Callable[[str, int, dict[str, Any]], None]  # (stream, step, metrics)
     pool: list[Any] = field(default_factory=list)  # warm-start SequenceExamples
+    # Told each RL rollout's prompts (the run's record of what it trained on).
+    on_prompts: Callable[[Iterable[str | None]], None] = lambda prompts: None
     error_steps: int = 0  # RL steps that had failed episodes so far
 
     def report_errors(self, step: int, errors: list[Any], total: int) -> None:
@@ -214,6 +216,7 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
             ),
         ).trajectories
     rollout_s = time.perf_counter() - t0
+    ctx.on_prompts(t.info.get("prompt") for t in trajs)
     errors = [t for t in trajs if t.termination == "error"]
     if errors:
         ctx.report_errors(step, errors, len(trajs))

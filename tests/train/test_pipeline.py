@@ -134,6 +134,27 @@ def test_run_folder_is_complete(straight) -> None:
     assert [row["step"] for row in read_metrics(run / "warmstart.jsonl")] == [1, 2]
 
 
+def _prompts(path: Path) -> list[str]:
+    from agentrl.wrappers import normalize_prompt
+
+    return [normalize_prompt(json.loads(line)["prompt"]) for line in path.open()]
+
+
+def test_held_out_problems_are_never_trained_on(straight) -> None:
+    """The run's own record: distinct held-out problems, and every prompt any stage trained on
+    (the warm-start pool, then each RL step's), none of them held out."""
+    run, _ = straight
+    heldout = _prompts(run / "data" / "heldout.jsonl")
+    trained = _prompts(run / "data" / "train_prompts.jsonl")
+    assert len(heldout) == len(set(heldout)) == 8
+    assert len(trained) == len(set(trained))
+    # 16 pool problems, then 5 RL steps x 2 prompts (a generator may repeat some).
+    assert 16 < len(trained) <= 16 + 5 * 2
+    assert not set(heldout) & set(trained)
+    summary = _summary(run)["data"]
+    assert summary == {"heldout": 8, "train_prompts": len(trained), "heldout_overlap": 0}
+
+
 def test_bucketed_shapes_compile_a_handful_of_times(straight) -> None:
     summary = _summary(straight[0])
     # Every RL batch pads to a power-of-two length: prompts + 16 tokens fit one or two buckets.
@@ -189,6 +210,9 @@ def test_killed_run_resumes_exactly(straight, jax_env, tmp_path: Path) -> None:
     after, want = _summary(run)["eval_after"], _summary(reference)["eval_after"]
     assert {**after, "seconds": 0} == {**want, "seconds": 0}
     assert _same_weights(run, reference)  # params and optimizer state both came back
+    assert _prompts(run / "data" / "train_prompts.jsonl") == _prompts(
+        reference / "data" / "train_prompts.jsonl"
+    )
 
 
 def test_half_written_checkpoint_is_never_picked_up(straight, jax_env, tmp_path: Path) -> None:

@@ -86,6 +86,12 @@ def _data(tmp_path: Path, n: int, *, solutions: bool) -> Path:
     return path
 
 
+def _keys(prompts: Any) -> set[str]:
+    from agentrl.wrappers import normalize_prompt
+
+    return {normalize_prompt(p) for p in prompts}
+
+
 def test_a_missing_data_file_names_the_key(tmp_path: Path) -> None:
     missing = tmp_path / "nope.json"
     with pytest.raises(ConfigError, match=r"env\.data=.*nope\.json.*not there"):
@@ -96,7 +102,7 @@ def test_a_missing_data_file_names_the_key(tmp_path: Path) -> None:
 
 def test_data_too_small_for_the_held_out_split(tmp_path: Path) -> None:
     data = _data(tmp_path, 4, solutions=True)
-    with pytest.raises(ConfigError, match=r"4 records.*eval\.num_problems=4"):
+    with pytest.raises(ConfigError, match=r"4 records, too few.*eval\.num_problems=4"):
         prepare_data(_config(tmp_path, f"env.data={data}"))
 
 
@@ -109,25 +115,50 @@ def test_warm_start_without_worked_solutions_is_refused_before_the_run_folder(
         train(config, run_dir=tmp_path / "run")
     assert not (tmp_path / "run").exists()
     # Without a warm-start the same data is fine: RL needs answers only.
-    split, pool = prepare_data(_config(tmp_path, f"env.data={data}", "warm_start.enabled=false"))
-    assert pool == [] and split.train_indices == list(range(8))
+    data = prepare_data(_config(tmp_path, f"env.data={data}", "warm_start.enabled=false"))
+    assert data.conversations == [] and data.split.train_indices == list(range(8))
 
 
 def test_warm_start_pool_is_disjoint_from_held_out_and_rl_starts_after_it(tmp_path: Path) -> None:
-    data = _data(tmp_path, 20, solutions=True)
-    split, pool = prepare_data(_config(tmp_path, f"env.data={data}", "warm_start.pool_size=5"))
+    path = _data(tmp_path, 20, solutions=True)
+    data = prepare_data(_config(tmp_path, f"env.data={path}", "warm_start.pool_size=5"))
+    split = data.split
     assert split.heldout_indices == list(range(16, 20))
-    prompts = {c[0]["content"] for c in pool}
-    assert len(pool) == 5 and not prompts & split.heldout_prompts()
+    assert len(data.conversations) == 5 and not _keys(data.pool_prompts) & split.heldout_prompts()
     first_rl = split.train_kwargs(0, prompts=3, group_size=2)["tasks"]
     assert first_rl == [5, 6, 7]  # the pool used records 0-4
 
 
-def test_procedural_split_uses_disjoint_seed_ranges() -> None:
-    config = load_config(TrainConfig, None, ["eval.num_problems=16", "warm_start.pool_size=16"])
-    split, pool = prepare_data(config)
-    assert split.train_indices is None and len(pool) == 16
-    assert not {c[0]["content"] for c in pool} & split.heldout_prompts()
+def test_a_duplicate_of_a_held_out_record_is_not_trained_on(tmp_path: Path) -> None:
+    """Held out by content: records 3 and 19 are the same problem (differently spaced), and
+    the last four records hold only three distinct problems, so the held-out set reaches back
+    one more record; neither copy of a held-out problem is left for training."""
+    records = json.loads(_data(tmp_path, 20, solutions=True).read_text())
+    records[3]["problem"] = "what is  19 +   2?"
+    records[18] = records[17]
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps(records))
+    split = prepare_data(_config(tmp_path, f"env.data={path}")).split
+    assert split.heldout_indices == [15, 16, 18, 19]
+    assert split.train_indices == [i for i in range(19) if i not in (3, 15, 16, 17, 18)]
+    assert len(split.heldout_prompts()) == 4
+
+
+def test_procedural_held_out_problems_are_distinct_and_never_drawn_for_training() -> None:
+    config = load_config(TrainConfig, None, ["eval.num_problems=64", "warm_start.pool_size=64"])
+    data = prepare_data(config)
+    split = data.split
+    assert split.train_indices is None and len(data.conversations) == 64
+    assert len(split.heldout_prompts()) == 64 == len(split.heldout_seeds or [])
+    assert not _keys(data.pool_prompts) & split.heldout_prompts()
+    # The RL env redraws held-out problems: none of many training draws is one.
+    env = split.env()
+    drawn = {env.reset(seed=3_000_000 + k)[1]["task"]["prompt"] for k in range(2000)}
+    assert not _keys(drawn) & split.heldout_prompts()
+    # ... while the same seeds without the exclusion do draw some of them: the check has teeth.
+    plain = split.eval_env()
+    drawn = {plain.reset(seed=3_000_000 + k)[1]["task"]["prompt"] for k in range(2000)}
+    assert _keys(drawn) & split.heldout_prompts()
     a, b = split.train_kwargs(0, 4, 2), split.train_kwargs(1, 4, 2)
     assert a["num_episodes"] == 8 and b["seed"] == a["seed"] + 4
     # With refill rounds, each step owns `rounds` blocks of prompts, no two alike.
@@ -160,7 +191,7 @@ def test_refill_stops_once_enough_groups_have_differing_rewards() -> None:
             "grpo.dynamic_sampling=true",
         ],
     )  # fmt: skip
-    split, _ = prepare_data(config)
+    split = prepare_data(config).split
     model, tokenizer = build_policy(config)
     calls = iter(range(10**6))
     lock = threading.Lock()
