@@ -18,7 +18,11 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 @pytest.fixture
 def shared_data() -> Path:
-    """The real data files of ../shared/data; the test is skipped where they are absent."""
+    """The real data files of ../shared/data; the test is skipped where they are absent, and
+    fails instead under ``AGENTRL_REQUIRE_REALDATA=1`` (CI), so a missing folder cannot turn
+    the real-data tests into silent skips."""
     if not SHARED_DATA.is_dir():
+        if os.environ.get("AGENTRL_REQUIRE_REALDATA") == "1":
+            pytest.fail(f"{SHARED_DATA} is not present and AGENTRL_REQUIRE_REALDATA=1")
         pytest.skip(f"{SHARED_DATA} is not present")
     return SHARED_DATA
