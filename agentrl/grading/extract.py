@@ -1,25 +1,56 @@
-"""Find the final answer in a model's response.
+"""Find the final answer in a model's response (and in a gold answer that is a whole solution).
 
-Order of preference: the last ``\\boxed{...}`` / ``\\fbox{...}`` (braces may nest; ``\\boxed 5``
-without braces takes the next token), then the last "answer is X" phrase, then a GSM8K-style
-``#### X`` line, then the last number in the text. Returning None means nothing answer-like was
-found; the grader reports that as "unparseable".
+Order of precedence, first that applies:
+
+1. A "final answer is $X$" statement (``$..$``, ``\\(..\\)``, ``\\[..\\]``) written *after* the
+   last box: the model boxed a step, then stated its answer.
+2. The final ``\\boxed{...}`` / ``\\fbox{...}`` (braces may nest; ``\\boxed 5`` without braces
+   takes the next token). `final_boxes` gives every box of the final group (boxes separated
+   only by short connecting text such as ``, `` or ``\\quad\\text{and}\\quad``); the grader
+   joins them into one set or tuple when the gold has several items, else the last box counts.
+3. A GSM8K-style ``#### X`` line.
+4. The last "answer is X" / "final answer: X" phrase: LaTeX right after it, else its clause up to
+   the end of the sentence (``The largest $n$ is 34.`` gives ``34``; a wordy clause gives its
+   number).
+5. The last math span: ``\\[..\\]`` or ``$$..$$`` (may span lines), ``$..$`` or ``\\(..\\)``
+   (one line; ``\\$`` is a dollar sign, not a delimiter).
+6. The whole response, when it is short and has no words (``1 000``, ``\\frac{10}{9}``).
+7. The last number that stands on its own: a number glued inside a word (``AZYUK2A``) is not an
+   answer. ``2,74`` is read as one token (a decimal comma, decided against the gold later).
+
+Returning None means nothing answer-like was found; the grader reports that as "unparseable".
 """
 
 from __future__ import annotations
 
 import re
 
+from agentrl.grading.normalize import _SINGLE_UNITS, _UNITS
+
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\b")
-_ANSWER_IS_RE = re.compile(
-    r"(?:final\s+answer|answer)\s*(?:is|:|=)\s*:?\s*(?P<ans>[^\n]+)", re.IGNORECASE
-)
 _HASHES_RE = re.compile(r"####\s*(?P<ans>[^\n]+)")
+# "answer is", "answer:", "final answer is": the LAST such marker counts.
+_MARKER_RE = re.compile(r"(?:final\s+answer|answer)\s*(?:is\b|:|=)\s*:?", re.IGNORECASE)
 _CALCULATOR_RE = re.compile(r"<<[^<>\n]*>>")
 _FILLER_RE = re.compile(r"^(?:therefore|thus|then|so|simply|just|exactly|equal to|:)\s*", re.I)
 _LAST_NUMBER_RE = re.compile(r"=\s*(-?\$?\d[\d,]*(?:\.\d+)?)\s*[A-Za-z ]*\.?$")
-# A number as people write it: sign, thousands separators, decimals, a simple fraction.
-_NUMBER_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+# Math spans: display forms may cross lines, inline forms may not. `\$` is a dollar sign.
+_SPAN_RE = re.compile(
+    r"\\\[(?P<a>.+?)\\\]|(?<!\\)\$\$(?P<b>.+?)(?<!\\)\$\$|(?<![\\$])\$(?P<c>(?:\\\$|[^$\n])+?)(?<!\\)\$"
+    r"|\\\((?P<d>[^\n]+?)\\\)",
+    re.DOTALL,
+)
+# A number standing on its own: not glued to a letter, digit or command before it (`AZYUK2A`
+# holds no answer); a letter right after it must start a unit (`1,000.99m²`), see `_numbers`.
+_TOKEN_NUMBER_RE = re.compile(
+    r"(?<![A-Za-z0-9_\\.])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?(?:/\d+)?|\.\d+)(?!\d)"
+)
+_UNIT_AFTER_RE = re.compile(rf"(?:{_UNITS}|{_SINGLE_UNITS})(?![A-Za-z])", re.IGNORECASE)
+_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
+_SENTENCE_END_RE = re.compile(r"\n|\.(?=\s|$)|\s+I hope\b", re.IGNORECASE)
+_BARE_MAX_CHARS = 120
+_SOLUTION_MIN_CHARS = 200
+_BOX_GAP_CHARS = 80  # boxes further apart than this belong to different statements
 
 
 def extract_boxed(text: str) -> str | None:
@@ -30,15 +61,43 @@ def extract_boxed(text: str) -> str | None:
     >>> extract_boxed(r"\\boxed{\\{1, 2\\}}")
     '\\\\{1, 2\\\\}'
     """
-    for match in reversed(list(_BOX_RE.finditer(text))):
-        content = _box_argument(text, match.end())
-        if content is not None and content.strip():
-            return content.strip()
-    return None
+    boxes = _boxes(text)
+    return boxes[-1][2] if boxes else None
 
 
-def _box_argument(text: str, pos: int) -> str | None:
-    """The argument that starts at `pos`: a balanced ``{...}`` group or a bare token."""
+def final_boxes(text: str) -> list[str]:
+    """The contents of the final group of boxes, in order (empty when there is no box).
+
+    >>> final_boxes(r"so \\boxed{3}. Later: \\[\\boxed{1}, \\quad \\boxed{2}\\]")
+    ['1', '2']
+    """
+    boxes = _boxes(text)
+    if not boxes:
+        return []
+    group = [boxes[-1]]
+    for box in reversed(boxes[:-1]):
+        gap = text[box[1] : group[0][0]]
+        if len(gap) > _BOX_GAP_CHARS or re.search(r"\n\s*\n|[.;]\s", gap) or _words(gap, 2) > 2:
+            break
+        group.insert(0, box)
+    return [content for _, _, content in group]
+
+
+def _boxes(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, content) of every non-empty box."""
+    if not isinstance(text, str) or "\\" not in text:
+        return []
+    found = []
+    for match in _BOX_RE.finditer(text):
+        argument = _box_argument(text, match.end())
+        if argument is not None and argument[0].strip():
+            found.append((match.start(), argument[1], argument[0].strip()))
+    return found
+
+
+def _box_argument(text: str, pos: int) -> tuple[str, int] | None:
+    """The argument that starts at `pos` (a balanced ``{...}`` group or a bare token) and the
+    position after it."""
     while pos < len(text) and text[pos] in " \t":
         pos += 1
     if pos >= len(text):
@@ -46,7 +105,7 @@ def _box_argument(text: str, pos: int) -> str | None:
     if text[pos] != "{":
         # `\boxed 5` / `\boxed -3.5`: up to the next space, `$` or line end.
         token = re.match(r"[^\s$]+", text[pos:])
-        return token.group(0) if token else None
+        return (token.group(0), pos + token.end()) if token else None
     depth = 0
     for i in range(pos, len(text)):
         char = text[i]
@@ -56,7 +115,7 @@ def _box_argument(text: str, pos: int) -> str | None:
         elif char == "}" and text[i - 1] != "\\":
             depth -= 1
             if depth == 0:
-                return text[pos + 1 : i]
+                return text[pos + 1 : i], i + 1
     return None  # unbalanced: the response was cut off inside the box
 
 
@@ -64,24 +123,107 @@ def extract_answer(text: str) -> str | None:
     """The final answer of a response as written (not yet normalized), or None.
 
     >>> extract_answer("The answer is 42.")
-    '42.'
+    '42'
     >>> extract_answer("5 apples and 7 pears make 12")
     '12'
+    >>> extract_answer(r"Final Answer: The final answer is $10,455$. I hope it is correct.")
+    '10,455'
+    >>> extract_answer("AZYUK2A") is None
+    True
     """
     if not isinstance(text, str):
         return None
-    boxed = extract_boxed(text)
-    if boxed is not None:
-        return boxed
+    boxes = _boxes(text)
+    if boxes:
+        stated = _stated_in_latex(text, after=boxes[-1][1])
+        return stated if stated is not None else boxes[-1][2]
+    return _unboxed_answer(text)
+
+
+def _unboxed_answer(text: str) -> str | None:
+    """Rules 3-7 of the module docstring."""
     text = _CALCULATOR_RE.sub("", text)  # GSM8K's `<<48+24=72>>` annotations
-    for pattern in (_HASHES_RE, _ANSWER_IS_RE):
-        matches = list(pattern.finditer(text))
-        if matches:
-            answer = _strip_sentence(matches[-1].group("ans"))
-            if answer:
-                return answer
-    numbers = _NUMBER_RE.findall(text)
+    hashes = list(_HASHES_RE.finditer(text))
+    if hashes and (hashed := _strip_sentence(hashes[-1].group("ans"))):
+        return hashed
+    markers = list(_MARKER_RE.finditer(text))
+    if markers and (stated := _clause_answer(text, markers[-1].end())):
+        return stated
+    spans = list(_SPAN_RE.finditer(text))
+    if spans:
+        content = next(g for g in spans[-1].groups() if g is not None).strip()
+        if content:
+            return content
+    stripped = text.strip()
+    if stripped and len(stripped) <= _BARE_MAX_CHARS and _words(stripped) == 0:
+        return stripped
+    numbers = _numbers(text)
     return numbers[-1] if numbers else None
+
+
+def _numbers(text: str) -> list[str]:
+    """The numbers of `text` that stand on their own (rule 7)."""
+    found = []
+    for match in _TOKEN_NUMBER_RE.finditer(text):
+        after = text[match.end() : match.end() + 12]
+        if after[:1].isalpha() and not _UNIT_AFTER_RE.match(after):
+            continue
+        found.append(match.group(0))
+    return found
+
+
+def _stated_in_latex(text: str, after: int) -> str | None:
+    """The LaTeX answer of the last "final answer is $X$" that starts after position `after`."""
+    markers = [m for m in _MARKER_RE.finditer(text, after)]
+    if not markers:
+        return None
+    return _leading_span(text[markers[-1].end() :])
+
+
+def _leading_span(rest: str) -> str | None:
+    """The content of a math span that opens `rest` (after spaces and quotes), or None."""
+    rest = rest.lstrip(" \t\"'`")
+    span = _SPAN_RE.match(rest)
+    if span is None:
+        return None
+    content = next(g for g in span.groups() if g is not None).strip()
+    return content or None
+
+
+def _clause_answer(text: str, pos: int) -> str | None:
+    """The answer stated after a marker that ends at `pos` (rule 4)."""
+    rest = text[pos:]
+    span = _leading_span(rest)
+    if span is not None:
+        return span
+    end = _SENTENCE_END_RE.search(rest.lstrip())
+    clause = rest.lstrip()[: end.start()] if end else rest.strip()
+    is_split = re.split(r"\s(?:is|are|was|equals)\s", clause)
+    if len(is_split) > 1:
+        clause = is_split[-1]
+        if (span := _leading_span(clause)) is not None:
+            return span
+    answer = _strip_sentence(clause)
+    if _words(answer) >= 2:
+        numbers = _numbers(answer)
+        if numbers:
+            return numbers[-1]  # "Jane started growing Sphere 3 hours ago"
+    return answer or None
+
+
+def _words(text: str, min_letters: int = 3) -> int:
+    """How many words of `min_letters`+ letters `text` has outside commands and ``\\text{}``."""
+    plain = _COMMAND_RE.sub(" ", re.sub(r"\\text\w*\{[^{}]*\}", " ", text))
+    return len(re.findall(rf"[A-Za-z]{{{min_letters},}}", plain))
+
+
+def looks_like_solution(text: str) -> bool:
+    """Whether a gold answer is a worked solution (to extract from) rather than an answer."""
+    if _boxes(text) or _MARKER_RE.search(text):
+        return True
+    # A long text with sentences; a short descriptive gold (`$f(x)=ax+b$, where $b$ is ...`)
+    # is an answer as written.
+    return len(text) >= _SOLUTION_MIN_CHARS and _words(_SPAN_RE.sub(" ", text)) >= 8
 
 
 def _strip_sentence(answer: str) -> str:
@@ -97,4 +239,7 @@ def _strip_sentence(answer: str) -> str:
     # "the answer is 15 gallons * 8 pints = 120 pints": the result of the arithmetic.
     if (result := _LAST_NUMBER_RE.search(answer)) is not None:
         answer = result.group(1)
-    return answer.strip()
+    answer = answer.strip()
+    if re.fullmatch(r"-?\d+(?:\.\d+)?\.", answer):
+        answer = answer[:-1]  # "42." at the end of the sentence
+    return answer

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from agentrl.errors import ConfigError, GradingError
-from agentrl.grading.extract import extract_answer, extract_boxed
+from agentrl.grading.extract import extract_answer, final_boxes, looks_like_solution
 from agentrl.grading.normalize import normalize
 from agentrl.grading.numbers import REL_TOL, parse_number
 from agentrl.grading.pool import WorkerPool, default_pool
@@ -18,7 +18,7 @@ from agentrl.grading.quick import QuickComparator
 from agentrl.grading.structure import Node, compare, parse
 
 #: Bumped whenever a verdict could change; store it next to graded results.
-GRADER_VERSION = "agentrl-math-1.0"
+GRADER_VERSION = "agentrl-math-2.0"
 DEFAULT_TIMEOUT = 5.0
 
 Verdict = Literal["correct", "wrong", "unparseable", "timeout"]
@@ -33,6 +33,8 @@ _MAX_POWER_DIGITS = 100_000
 _MAX_FACTORIAL = 20_000
 _POWER_RE = re.compile(r"(\d+)\s*\^\s*(?:\{\s*(\d+)\s*\}|(\d+))")
 _FACTORIAL_RE = re.compile(r"(\d+)\s*!")
+# `1000,99` / `2,74`: a decimal comma, read as such only against a single-number answer.
+_DECIMAL_COMMA_RE = re.compile(r"-?\d+,\d+")
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,9 @@ def grade(
     """Grade a model response against one gold answer or a list of acceptable ones.
 
     Args:
-        response: the model's text; its last ``\\boxed{}`` (or "answer is X", or last number)
-            is the prediction.
+        response: the model's text; its final answer is found as `agentrl.grading.extract`
+            says (boxes first; several final boxes form one answer when the gold has several
+            items).
         gold: the gold answer, or a list of alternatives (Minerva-style); correct if any matches.
         timeout: seconds sympy may spend on this call, in total over the alternatives.
         pool: worker pool for sympy (default: a shared pool of 2 processes).
@@ -81,6 +84,8 @@ def grade(
     golds = _gold_list(gold)
     gold_text = " | ".join(golds)
     raw = extract_answer(response) if isinstance(response, str) else None
+    if raw is not None and len(raw) <= MAX_ANSWER_CHARS:
+        raw = _join_boxes(response, raw, golds[0])
     if raw is not None and len(raw) > MAX_ANSWER_CHARS:
         reason = f"answer has {len(raw)} characters; the grader compares up to {MAX_ANSWER_CHARS}"
         return Grade("timeout", reason, raw[:80] + "...", gold_text)
@@ -94,6 +99,12 @@ def grade(
     pred_tree = parse(predicted)
     undecided = []
     for g in golds:
+        if _DECIMAL_COMMA_RE.fullmatch(predicted) and parse_number(g) is not None:
+            pred_tree = parse(predicted.replace(",", "."))  # `1000,99` against `1000.99`
+        elif _DECIMAL_COMMA_RE.fullmatch(g) and parse_number(predicted) is not None:
+            g = g.replace(",", ".")
+        else:
+            pred_tree = parse(predicted)
         quick = compare(pred_tree, parse(g), QuickComparator())
         if quick:
             return Grade("correct", "matches the gold answer", predicted, g)
@@ -159,6 +170,31 @@ def explain(pred: Node, gold: Node) -> str:
     return "differs from the gold answer"
 
 
+def _join_boxes(response: str, raw: str, gold: str) -> str:
+    """Several final boxes (``\\boxed{1}, \\boxed{2}``) are one answer when the gold has
+    several items: a tuple when the gold is one, else a list. Otherwise the last box counts."""
+    boxes = final_boxes(response)
+    if len(boxes) < 2 or raw != boxes[-1] or _depth(gold) > _MAX_FAST_DEPTH:
+        return raw
+    shape = parse(gold)
+    if shape.kind == "seq":
+        return "(" + ", ".join(boxes) + ")"
+    if shape.kind in ("set", "union") and len(shape.items) > 1:
+        return ", ".join(boxes)
+    return raw
+
+
+def _gold_text(text: str) -> str:
+    """A gold answer as written, or the final answer of a gold that is a worked solution."""
+    if not looks_like_solution(text):
+        return text
+    boxes = list(dict.fromkeys(final_boxes(text)))  # the same box twice is one answer
+    if len(boxes) > 1:
+        return ", ".join(boxes)  # `\boxed{1} and \boxed{-2}`: the gold lists two answers
+    answer = extract_answer(text)
+    return answer if answer is not None else text
+
+
 def _gold_list(gold: Gold) -> list[str]:
     if gold is None:
         raise GradingError("gold answer is None; nothing to grade against")
@@ -168,8 +204,7 @@ def _gold_list(gold: Gold) -> list[str]:
         if isinstance(item, float) and item.is_integer():
             item = int(item)  # JSON numbers such as AMC's `142.0`
         text = str(item) if item is not None else ""
-        boxed = extract_boxed(text)
-        text = normalize(boxed if boxed is not None else text)
+        text = normalize(_gold_text(text))
         if text:
             golds.append(text)
     if not golds:

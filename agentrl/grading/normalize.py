@@ -41,7 +41,7 @@ _UNITS = (
     "square units|sq units|units?|square|sq|cubic|"
     "cm|mm|km|nm|um|meters?|metres?|inch(?:es)?|in|feet|foot|ft|yards?|yd|miles?|mi|"
     "kg|grams?|mg|pounds?|lbs?|ounces?|oz|liters?|litres?|ml|gallons?|"
-    "dollars?|cents?|euros?|percent|degrees?|deg|radians?|rad|"
+    "dollars?|cents?|euros?|percentage|percent|pct|degrees?|deg|radians?|rad|"
     "seconds?|sec|minutes?|min|hours?|hrs?|days?|weeks?|months?|years?|yrs?|mph|kph|"
     "hz|khz|mhz|ghz|hertz|ev|kev|mev|gev|erg|ergs|joules?|kj|cal|kcal|watts?|volts?|"
     "newtons?|pa|kpa|atm|mol|kelvin|pc|kpc|mpc|au|"
@@ -54,7 +54,7 @@ _UNIT_RE = re.compile(
     rf"(?:\s*(?:/|\\cdot|\s)\s*(?:{_UNITS}|{_SINGLE_UNITS}){_EXPONENT})*\s*$",
     re.IGNORECASE,
 )
-_THOUSANDS_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_THOUSANDS_RE = re.compile(r"-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 
 _REPLACEMENTS = (
     ("\\dfrac", "\\frac"),
@@ -80,8 +80,21 @@ _REPLACEMENTS = (
     ("\\rvert", "|"),
     ("\\vert", "|"),
     ("\\mid", "|"),
-    ("{,}", ""),  # `1{,}000`: LaTeX's thousands separator
+    ("\\colon", ":"),
+    (">=", "\\ge "),  # ASCII relations
+    ("=<", "\\le "),
+    ("<=", "\\le "),
+    ("!=", "\\ne "),
+    ("\\approx", "\\approx "),
 )
+# `1{,}000` / `14 {, }916`: LaTeX's thousands separator.
+_BRACED_COMMA_RE = re.compile(r"\{\s*,\s*\}")
+# `\\frac` written with its backslash escaped twice (JSON or a Python repr pasted as is).
+_DOUBLED_BACKSLASH_RE = re.compile(r"(?<!\\)\\\\(?=[a-zA-Z])")
+_LT_GT_RE = re.compile(r"\\([lg])t(?![a-zA-Z])")
+_ARRAY_RE = re.compile(r"\\begin\{array\}\s*\{[^{}]*\}|\\end\{array\}")
+# `(11,7)or(7,11)`: a list of bracketed answers joined by a word.
+_GLUED_OR_RE = re.compile(r"(?<=[)\]])\s*(?:or|and)\s*(?=[(\[])")
 # Degree marks, percent and dollar signs, and spacing that carries no meaning.
 _DROP_RE = re.compile(
     r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree|\\%|%|\\\$|\$|"
@@ -91,7 +104,7 @@ _PRIMES_RE = re.compile(r"\^\s*\{\s*(?:\\prime\s*)+\}|\^\s*\\prime|\\prime")
 _TRIG_RE = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-z])")
 _DEGREES_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°)")
 _REPEATING_RE = re.compile(r"(-?)(\d*)\.(\d*)\\overline\{(\d+)\}")
-_SPACE_RE = re.compile(r"(?<!\\)\\ |~|\\q?quad\b")
+_SPACE_RE = re.compile(r"(?<!\\)\\ |~|\\q?quad")
 _DELIMITERS_RE = re.compile(r"^\\\(|\\\)$|^\\\[|\\\]$")
 
 
@@ -105,11 +118,18 @@ def normalize(text: str) -> str:
     """
     s = str(text).strip()
     s = _DELIMITERS_RE.sub("", s)
+    if "\\begin{" not in s:  # inside a matrix `\\\\` ends a row
+        s = _DOUBLED_BACKSLASH_RE.sub(r"\\", s)
+    s = _BRACED_COMMA_RE.sub("", s)
+    s = re.sub(r"(?<=\d),\\!\s*(?=\d{3})", ",", s)  # `11,\! 111`: a typeset thousands comma
+    s = _LT_GT_RE.sub(lambda m: "<" if m.group(1) == "l" else ">", s)
+    s = _ARRAY_RE.sub(lambda m: "\\end{pmatrix}" if "end" in m.group(0) else "\\begin{pmatrix}", s)
     for old, new in _REPLACEMENTS:
         s = s.replace(old, new)
     s = _PRIMES_RE.sub(lambda m: "'" * m.group(0).count("\\prime"), s)  # `x^{\\prime}` -> `x'`
     s = _unwrap_commands(s)
     s = re.sub(r"\s+(?:and|or)\s+", ",", s)  # `1 \text{ and } 2` is a list
+    s = _GLUED_OR_RE.sub(",", s)
     s = _trig_degrees(s)
     s = _DROP_RE.sub("", s)
     s = _REPEATING_RE.sub(_repeating_to_fraction, s)
@@ -119,9 +139,11 @@ def normalize(text: str) -> str:
     s = _strip_trailing(s)
     s = _strip_units(s)
     s = re.sub(r"(?<=\d)\s*'{1,2}$", "", s)  # arc minutes/seconds, feet/inches: units too
+    # `1,000` is one thousand, but `32, 349` (a space after the comma) is a list of two.
+    thousands = _THOUSANDS_RE.fullmatch(s.strip()) is not None
     s = _squeeze_spaces(s)
     s = re.sub(r"(?:\\text\{\s*\}|\{\})+$", "", s)
-    if _THOUSANDS_RE.fullmatch(s):
+    if thousands or (_THOUSANDS_RE.fullmatch(s) and " " not in text):
         s = s.replace(",", "")
     return s
 

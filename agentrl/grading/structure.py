@@ -32,6 +32,11 @@ _CLOSERS = ("\\}", ")", "]", "}")
 _RELATIONS = ("\\le", "\\ge", "\\ne", "\\lt", "\\gt", "<", ">", "=")
 _FLIP = {"\\ge": "\\le", ">": "<", "\\gt": "<", "\\lt": "<", "\\le": "\\le", "<": "<"}
 _LABEL_RE = re.compile(r"[A-Za-z](?:_\{?\w+\}?|\([a-z]\))?|\\[a-zA-Z]+|[A-Za-z][A-Za-z ]*")
+# A name standing for the answer: letters, subscripts and notation but no number of its own
+# (`S_{MBCN}:S`, `\frac{NO}{BO}`, `|AB|`, `V_{1}:V_{2}`, `(p,q)`).
+_SUBSCRIPT_RE = re.compile(r"_\{[^{}]*\}|_\w")
+_NAME_RE = re.compile(r"(?:[A-Za-z(),:|{}^'\s/]|\\(?:frac|angle|overline|vec|hat|bar)(?![a-z]))+")
+_CONSTANTS = frozenset(("e", "i", "\\pi", "\\infty"))
 _MATRIX_RE = re.compile(r"\\begin\{[pbvBV]?matrix\}(.*)\\end\{[pbvBV]?matrix\}", re.DOTALL)
 
 
@@ -107,21 +112,34 @@ def parse(s: str) -> Node:
     parts, _ = split_top(s, ("\\cup",))
     if len(parts) > 1:
         return Node("union", items=tuple(parse(p) for p in parts))
+    parts, _ = split_top(s, (";",))  # `p=5,q=2;p=7,q=2`, `-12;-11;-10`
+    if len(parts) > 1 and all(p.strip() for p in parts):
+        return Node("set", items=tuple(parse(p) for p in parts))
     parts, _ = split_top(s, (",",))
     if len(parts) > 1:
         return Node("set", items=tuple(parse(p) for p in parts))
+    parts, _ = split_top(s, ("\\approx",))
+    if len(parts) > 1 and all(p.strip() for p in parts):
+        # `x = 1/3 \approx 0.33`: the exact value is the answer; `x \approx 11`: the value.
+        return parse(parts[-1] if is_label(parts[0].strip()) else parts[0])
     parts, ops = split_top(s, _RELATIONS)
     if len(parts) > 1 and all(p.strip() for p in parts):
+        if len(ops) > 1 and all(op == "=" for op in ops):
+            # `z = 1 + 1 = 2`: a chain of equalities states its last value.
+            keep = [parts[0], parts[-1]] if is_label(parts[0].strip()) else [parts[-1]]
+            if len(keep) == 1:
+                return parse(keep[0])
+            parts, ops = keep, ["="]
         return Node("rel", items=tuple(parse(p) for p in parts), ops=tuple(ops))
     in_parts, _ = split_top(s, ("\\in",))
-    if len(in_parts) == 2 and _LABEL_RE.fullmatch(in_parts[0].strip()):
+    if len(in_parts) == 2 and is_label(in_parts[0].strip()):
         return parse(in_parts[1])
     wrap = _wrapped(s)
     if wrap is not None:
         opener, closer = wrap
         inner = s[len(opener) : len(s) - len(closer)]
-        items, _ = split_top(inner, (",",))
-        if opener == "\\{" and closer == "\\}":
+        items, _ = split_top(inner, (",", ";"))  # `(0;-2;6)` is a triple
+        if (opener, closer) in (("\\{", "\\}"), ("{", "}")) and (opener == "\\{" or len(items) > 1):
             return Node("set", items=tuple(parse(p) for p in items if p.strip()))
         if len(items) > 1:
             return Node("seq", opener + closer, tuple(parse(p) for p in items))
@@ -147,16 +165,65 @@ def _orient(node: Node) -> Node:
     return Node("rel", items=node.items, ops=tuple(_FLIP.get(o, o) for o in node.ops))
 
 
+def is_label(text: str) -> bool:
+    """Whether `text` names the answer rather than computes it: ``x``, ``f(x)``, ``(p,q)``,
+    ``S_{MBCN}:S``, ``\\frac{NO}{BO}``, ``|AB|`` (letters and notation, no number, no constant)."""
+    if _LABEL_RE.fullmatch(text):
+        return True
+    bare = _SUBSCRIPT_RE.sub("", text)
+    return (
+        len(text) <= 40
+        and _NAME_RE.fullmatch(bare) is not None
+        and any(c.isalpha() for c in bare)
+        and bare.strip() not in _CONSTANTS
+    )
+
+
+def _label_text(node: Node) -> str | None:
+    """The text of `node` when it is a name (a leaf, or a tuple of names like ``(p,q)``)."""
+    if node.kind == "leaf":
+        return node.text if is_label(node.text) else None
+    if node.kind == "seq" and all(_label_text(item) is not None for item in node.items):
+        return node.text + ",".join(item.text for item in node.items)
+    return None
+
+
 def _unlabel(node: Node) -> Node:
-    """``x = 3`` -> ``3`` when the left side is a bare name: the name only labels the answer."""
-    if (
-        node.kind == "rel"
-        and node.ops == ("=",)
-        and node.items[0].kind == "leaf"
-        and _LABEL_RE.fullmatch(node.items[0].text)
-    ):
+    """``x = 3`` -> ``3`` when the left side is a name: the name only labels the answer.
+    ``5 \\times 6 = 30`` -> ``30`` too: arithmetic without letters states its result."""
+    if node.kind != "rel" or node.ops != ("=",):
+        return node
+    left = node.items[0]
+    if _label_text(left) is not None:
         return node.items[1]
+    right = node.items[1]
+    if left.kind == right.kind == "leaf" and not (_letters(left.text) or _letters(right.text)):
+        return right
+
     return node
+
+
+def _letters(text: str) -> bool:
+    """Whether `text` has a letter outside LaTeX command names."""
+    return re.search(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", "", text)) is not None
+
+
+def _as_values(node: Node, other: Node) -> Node:
+    """A list of labelled equations read as the values it gives, when compared with values:
+    ``x=1, x=2`` is the set {1, 2}; ``p=5, q=2`` (a system) is the tuple (5, 2)."""
+    if node.kind != "set" or len(node.items) < 2 or other.kind == "rel":
+        return node
+    labels = []
+    for item in node.items:
+        if item.kind != "rel" or item.ops != ("=",) or _label_text(item.items[0]) is None:
+            return node
+        labels.append(item.items[0].text)
+    values = tuple(item.items[1] for item in node.items)
+    if other.kind == "seq" and len(set(labels)) == len(labels):
+        return Node("seq", "()", values)
+    if other.kind == "set" and any(item.kind == "rel" for item in other.items):
+        return node  # equations against equations: compared as such
+    return Node("set", items=values)
 
 
 def _as_tuple(node: Node, other_kind: str) -> Node:
@@ -178,11 +245,11 @@ def _as_interval(node: Node, other_kind: str) -> Node:
     if any(op not in ("<", "\\le") for op in rel.ops) or len(rel.items) not in (3, 2):
         return node
     texts = [item.text if item.kind == "leaf" else "" for item in rel.items]
-    if len(texts) == 3 and _LABEL_RE.fullmatch(texts[1]):
+    if len(texts) == 3 and is_label(texts[1]):
         low, high, ops = texts[0], texts[2], rel.ops
-    elif len(texts) == 2 and _LABEL_RE.fullmatch(texts[0]):
+    elif len(texts) == 2 and is_label(texts[0]):
         low, high, ops = "-\\infty", texts[1], ("<", *rel.ops)
-    elif len(texts) == 2 and _LABEL_RE.fullmatch(texts[1]):
+    elif len(texts) == 2 and is_label(texts[1]):
         low, high, ops = texts[0], "\\infty", (*rel.ops, "<")
     else:
         return node
@@ -192,6 +259,7 @@ def _as_interval(node: Node, other_kind: str) -> Node:
 
 def compare(a: Node, b: Node, leaf: LeafComparator) -> bool | None:
     """Whether two shapes are equal; None when `leaf` could not decide some scalar."""
+    a, b = _as_values(a, b), _as_values(b, a)
     if a.kind == "rel" and b.kind != "rel":
         a = _unlabel(a)
     if b.kind == "rel" and a.kind != "rel":
@@ -228,9 +296,11 @@ def _all_equal(pairs: list[tuple[Node, Node]], leaf: LeafComparator) -> bool | N
 def _compare_unordered(
     a: tuple[Node, ...], b: tuple[Node, ...], leaf: LeafComparator
 ) -> bool | None:
-    """Multiset equality by greedy matching; None if some pairing stayed undecided."""
+    """Multiset equality by greedy matching; None if some pairing stayed undecided. Lists of
+    different lengths are equal as sets when each item of either has an equal in the other
+    (an answer listed twice is still one answer)."""
     if len(a) != len(b):
-        return False
+        return _covers(a, b, leaf) if len(set(a)) < len(a) or len(set(b)) < len(b) else False
     remaining = list(b)
     unsure = False
     for x in a:
@@ -241,6 +311,18 @@ def _compare_unordered(
             unsure = True
         else:
             return False
+    return None if unsure else True
+
+
+def _covers(a: tuple[Node, ...], b: tuple[Node, ...], leaf: LeafComparator) -> bool | None:
+    unsure = False
+    for xs, ys in ((a, b), (b, a)):
+        for x in xs:
+            results = [compare(x, y, leaf) for y in ys]
+            if True not in results:
+                if None not in results:
+                    return False
+                unsure = True
     return None if unsure else True
 
 
