@@ -1,14 +1,16 @@
 """The first code a sandboxed Python process runs (stdlib only; executed with ``python -c``).
 
 It reads the user's code from stdin, applies the resource limits, drops to the sandbox user when
-started as root, installs an audit hook, and runs the code. The order matters: limits and the
-uid change come before any user code, and the audit hook comes last so that it never blocks the
-bootstrap's own work. The hook cannot be removed once added (``sys.addaudithook``); it is a
-second line of defence, the kernel limits (rlimits, uid, network namespace) are the first.
+started as root, confines its file access with Landlock where the parent asks for it, installs
+an audit hook, and runs the code. The order matters: limits, the uid change and Landlock come
+before any user code, and the audit hook comes last so that it never blocks the bootstrap's own
+work. The hook cannot be removed once added (``sys.addaudithook``); it is a second line of
+defence, the kernel's (rlimits, uid, Landlock, network namespace) is the first.
 """
 
 import ast
 import builtins
+import importlib.util
 import json
 import linecache
 import os
@@ -103,6 +105,25 @@ def _drop_privileges(cfg):
     os.setgroups([])
     os.setgid(cfg["uid"])
     os.setuid(cfg["uid"])
+
+
+def _load_landlock(cfg):
+    """The `_landlock` module, loaded by path while the file is still readable (as root, or
+    before the uid change); None when the parent asked for no Landlock rules."""
+    rules = cfg.get("landlock")
+    if not rules:
+        return None
+    spec = importlib.util.spec_from_file_location("_agentrl_landlock", rules["module"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _confine_files(cfg, landlock):
+    if landlock is None:
+        return
+    rules = cfg["landlock"]
+    landlock.restrict(rules["read"], [cfg["scratch"], *rules["write"]], rules["abi"])
 
 
 def _resolve(path, dir_fd=None):
@@ -209,8 +230,10 @@ def main():
     os.close(devnull)
     sys.argv = ["<code>"]
     try:
+        landlock = _load_landlock(cfg)
         _set_limits(cfg)
         _drop_privileges(cfg)
+        _confine_files(cfg, landlock)
         os.set_blocking(cfg["token_fd"], False)
     except OSError as e:
         print(f"sandbox setup failed: {e}", file=sys.stderr)

@@ -12,9 +12,35 @@ afterwards) and these limits, each aimed at one way model-written code can hurt 
 | scratch size     | parent polls its size and file count        | filling the disk       |
 | processes        | pids cgroup or own uid + RLIMIT_NPROC (as   | fork bombs             |
 |                  | root), fork tokens; kill by cgroup/uid/pgid |                        |
-| network          | ``unshare --net`` (as root) + audit hook    | exfiltration, attacks  |
-| writes outside   | audit hook on open/rename/remove/...        | damaging host files    |
-| the scratch dir  | (+ file permissions when on an own uid)     |                        |
+| network          | ``unshare --net`` (as root), Landlock TCP   | exfiltration, attacks  |
+|                  | rules, audit hook                           |                        |
+| files            | Landlock: reads only the Python install,    | reading secrets, other |
+|                  | scratch and listed paths; writes only       | runs' data; damaging   |
+|                  | scratch; + audit hook on writes             | host files             |
+
+Files. The code may read the Python installation it runs on (the entries of its ``sys.path``:
+standard library, site-packages with numpy and sympy), the system's shared libraries
+(``/lib``, ``/usr/lib``, ...), its scratch directory and the paths listed in
+``SandboxLimits.read_paths``; it may write only its scratch directory (and ``/dev/null``).
+Everything else, ``/etc/shadow``, the caller's home, the run folder, ``/proc`` and so other
+processes' environments, is refused by the kernel, also through a symlink planted in scratch
+and also for root. Mechanisms, in the order tried:
+
+1. Landlock (Linux 5.13+; enabled by default on most distributions' kernels). Chosen first
+   because it needs no privilege, no extra binary and no setup per run: the child calls three
+   syscalls (``tools/_landlock.py``, ctypes) before any user code, the rules bind it and every
+   process it starts and cannot be lifted. ABI 4+ also refuses TCP, ABI 6+ signals and abstract
+   unix sockets outside the sandbox. It works the same as root and as an unprivileged user, in
+   containers too (no user namespaces or mounts needed).
+2. bubblewrap (``bwrap`` on PATH; distro package or a pip wheel): the child runs in a new mount
+   namespace that holds only the same paths, bound read-only, scratch bound writable, a minimal
+   ``/dev`` and no ``/proc``. For older kernels; it needs root or unprivileged user namespaces.
+3. None: the run goes ahead, with a ``RuntimeWarning`` once per process saying the code can read
+   whatever the caller can, and ``isolation()["files"]`` starting with ``"none"``. With
+   ``require_isolation=True`` the run is refused instead (`ToolError`).
+
+A hand-made mount namespace (``unshare --mount`` and bind mounts) is not a separate step: it is
+what bubblewrap does, and needs the same privileges.
 
 Started as root, the child runs in a new network namespace (only a down loopback) where
 ``unshare`` works, in its own pids cgroup where one can be created (the task limit binds root
@@ -22,12 +48,14 @@ too, and the cgroup lists every process the run started, so all are killed at th
 an otherwise unused uid where the interpreter is readable by other users (RLIMIT_NPROC then
 counts only the sandbox's processes, and file permissions protect the host's files). Not root,
 it keeps the caller's uid: RLIMIT_NPROC is then set to the caller's current process count plus
-the allowance, and the network is blocked by the audit hook alone. The audit
+the allowance, and the network is blocked by Landlock (TCP) and the audit hook. The audit
 hook (``sys.addaudithook``) refuses sockets other than AF_UNIX, DNS, running programs, ctypes,
 writes outside the scratch directory and signals to other process groups, and allows only
 ``max_processes`` forks in total (tokens in an inherited pipe). It cannot be removed, but code
 that reaches raw syscalls (a C extension) can get past it; the kernel limits hold regardless.
-Reading host files is allowed (the interpreter needs its libraries).
+
+The first run in a process prints which isolation is active to stderr (``agentrl: python
+sandbox: ...``); `isolation` returns the same, and every `SandboxResult` carries it.
 """
 
 from __future__ import annotations
@@ -44,6 +72,7 @@ import sysconfig
 import tempfile
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +82,23 @@ from ._cgroup import PidsCgroup
 from ._cgroup import available as cgroups_available
 
 _CHILD_SOURCE = (Path(__file__).with_name("_sandbox_child.py")).read_text()
+_LANDLOCK_MODULE = str(Path(__file__).with_name("_landlock.py").resolve())
+# Read-only beyond the interpreter's sys.path: shared libraries that extension modules load
+# (libffi, libstdc++, ...), the loader's cache, and harmless devices.
+_SYSTEM_READ_PATHS = (
+    "/lib",
+    "/lib64",
+    "/lib32",
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/lib32",
+    "/usr/local/lib",
+    "/etc/ld.so.cache",
+    "/dev/zero",
+    "/dev/urandom",
+    "/dev/random",
+)
+_SYSTEM_WRITE_PATHS = ("/dev/null",)
 EXIT_MEMORY = 86  # keep in sync with _sandbox_child.py
 EXIT_SETUP = 87
 _SANDBOX_UID_BASE = 1_700_000_000  # far above real users; a random one per run
@@ -78,6 +124,12 @@ class SandboxLimits:
         use_cgroup: run in an own pids cgroup when possible.
         audit_hook: install the audit hook (off only to test the kernel layers alone).
         switch_user: run as an unused uid when started as root.
+        read_paths: absolute paths (files or folders) the code may read besides the Python
+            installation and its scratch directory, e.g. a dataset the env hands it.
+        confine_files: confine file access with Landlock or bubblewrap where available (off
+            only to test the other layers alone, or on purpose).
+        require_isolation: refuse to run (`ToolError`) where no kernel mechanism confines file
+            access, instead of running with a warning.
     """
 
     wall_time_s: float = 10.0
@@ -92,6 +144,9 @@ class SandboxLimits:
     use_cgroup: bool = True
     audit_hook: bool = True
     switch_user: bool = True
+    read_paths: tuple[str, ...] = ()
+    confine_files: bool = True
+    require_isolation: bool = False
 
     def __post_init__(self) -> None:
         positive = (
@@ -108,6 +163,17 @@ class SandboxLimits:
                 raise ToolError(f"got {name}={getattr(self, name)}, need > 0")
         if self.max_processes < 0:
             raise ToolError(f"got max_processes={self.max_processes}, need >= 0")
+        if isinstance(self.read_paths, str | os.PathLike):
+            raise ToolError(f"got read_paths={self.read_paths!r}, need a list of paths")
+        paths = tuple(os.fspath(p) for p in self.read_paths)
+        for path in paths:
+            if not os.path.isabs(path):
+                raise ToolError(f"read_paths must be absolute, got {path!r}")
+            if not os.path.exists(path):
+                raise ToolError(f"read_paths entry {path!r} does not exist")
+        object.__setattr__(self, "read_paths", paths)
+        if self.require_isolation and not self.confine_files:
+            raise ToolError("require_isolation=True needs confine_files=True")
 
 
 @dataclass(frozen=True)
@@ -162,6 +228,126 @@ def _can_unshare_net() -> bool:
                 ok = False
         _PROBES["net"] = ok
     return _PROBES["net"]
+
+
+_PROBE_LOCK = threading.Lock()  # envs step in threads; probe once
+_FILES: dict[str, object] = {}
+# Run once in the child's interpreter (same flags): its sys.path is what the code may import,
+# and a real restriction shows whether Landlock binds here (a seccomp filter or an LSM setting
+# can let the ABI query pass and refuse the rest).
+_FILES_PROBE = """
+import importlib.util, json, sys, sysconfig
+spec = importlib.util.spec_from_file_location("_agentrl_landlock", sys.argv[1])
+landlock = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(landlock)
+paths = [p for p in [*sys.path, sysconfig.get_config_var("LIBDIR")] if p]
+abi, reason = landlock.abi_version(), landlock.why_unavailable()
+if abi:
+    try:
+        landlock.restrict([], [], abi)
+        open(sys.executable, "rb").close()
+        abi, reason = 0, "Landlock rules did not bind (a test read was allowed)"
+    except PermissionError:
+        pass
+    except OSError as e:
+        abi, reason = 0, str(e)
+print(json.dumps({"paths": paths, "abi": abi, "reason": reason}))
+"""
+
+
+def _files_probe() -> dict:
+    """{"paths": the child interpreter's sys.path, "abi": Landlock ABI that binds or 0,
+    "reason": why not, "bwrap": a working bwrap or ""}; probed once per process."""
+    with _PROBE_LOCK:
+        if not _FILES:
+            _FILES.update(_probe_files())
+        return _FILES
+
+
+def _probe_files() -> dict:
+    found: dict = {"paths": [p for p in sys.path if p], "abi": 0, "reason": "", "bwrap": ""}
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-I", "-B", "-c", _FILES_PROBE, _LANDLOCK_MODULE],
+            capture_output=True,
+            timeout=30,
+            env=_environment(tempfile.gettempdir()),
+        )
+        found.update(json.loads(probe.stdout))
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        found["reason"] = f"the Landlock probe failed: {e}"
+    bwrap = shutil.which("bwrap")
+    if bwrap:
+        try:
+            check = subprocess.run(
+                [
+                    bwrap,
+                    *_bwrap_binds([*found["paths"], *_SYSTEM_READ_PATHS], ()),
+                    "--",
+                    sys.executable,
+                    "-I",
+                    "-c",
+                    "import numpy",
+                ],
+                capture_output=True,
+                timeout=30,
+            )
+            if check.returncode == 0:
+                found["bwrap"] = bwrap
+            else:
+                found["bwrap_reason"] = check.stderr.decode(errors="replace").strip()[:200]
+        except (OSError, subprocess.SubprocessError) as e:
+            found["bwrap_reason"] = str(e)
+    return found
+
+
+def _read_paths(limits: SandboxLimits, python_paths: list[str]) -> list[str]:
+    return list(dict.fromkeys([*python_paths, *_SYSTEM_READ_PATHS, *limits.read_paths]))
+
+
+def _bwrap_binds(read: list[str], write: tuple[str, ...]) -> list[str]:
+    """bwrap arguments for a new root holding `read` read-only, `write` writable, a minimal
+    /dev and no /proc (without a pid namespace it would show every host process)."""
+    startup = [  # what the interpreter reads before any code runs, inside bwrap
+        os.path.join(sys.prefix, "pyvenv.cfg"),
+        os.path.dirname(sys.executable),
+        os.path.dirname(os.path.realpath(sys.executable)),
+    ]
+    args = ["--die-with-parent", "--unshare-ipc", "--dev", "/dev"]
+    for path in dict.fromkeys([*read, *startup]):
+        if not path.startswith("/dev/"):
+            args += ["--ro-bind-try", path, path]
+    for path in write:
+        args += ["--bind", path, path]
+    return args
+
+
+def files_mechanism(limits: SandboxLimits) -> str:
+    """Which confines files: landlock, bwrap, none (nothing here) or off (confine_files=False)."""
+    if not limits.confine_files:
+        return "off"
+    probe = _files_probe()
+    if probe["abi"]:
+        return "landlock"
+    return "bwrap" if probe["bwrap"] else "none"
+
+
+def _describe_files(limits: SandboxLimits) -> str:
+    mechanism = files_mechanism(limits)
+    listed = f", {len(limits.read_paths)} listed path(s)" if limits.read_paths else ""
+    scope = f"reads the Python installation, scratch{listed}; writes scratch"
+    if mechanism == "landlock":
+        return f"landlock ABI {_files_probe()['abi']} ({scope})"
+    if mechanism == "bwrap":
+        return f"bubblewrap mount namespace ({scope})"
+    if mechanism == "off":
+        return "none: confine_files=False; the code can read any file the caller can"
+    probe = _files_probe()
+    bwrap = probe.get("bwrap_reason") or "bwrap is not installed"
+    return (
+        f"none: Landlock unavailable ({probe['reason']}); bubblewrap unavailable ({bwrap}); "
+        "the code can read any file the caller can"
+    )
 
 
 def _world_readable(path: str) -> bool:
@@ -221,16 +407,45 @@ def _processes_of(uid: int) -> list[int]:
 
 def isolation(limits: SandboxLimits) -> dict[str, str]:
     """Which mechanisms a run with `limits` gets on this machine."""
+    mechanism = files_mechanism(limits)
     netns = limits.isolate_network and _can_unshare_net()
-    switch = limits.switch_user and _uid_range() is not None
+    switch = _switches_user(limits)
     hook = "audit hook" if limits.audit_hook else ""
+    tcp = "landlock tcp" if mechanism == "landlock" and int(_files_probe()["abi"]) >= 4 else ""
     cgroup = "pids cgroup" if limits.use_cgroup and cgroups_available() else ""
     tokens = "fork tokens" if limits.audit_hook else ""
     return {
-        "network": " + ".join(x for x in ("netns" if netns else "", hook) if x) or "open",
+        "files": _describe_files(limits),
+        "network": " + ".join(x for x in ("netns" if netns else "", tcp, hook) if x) or "open",
         "user": "own uid" if switch else "caller's uid",
         "processes": " + ".join(x for x in ("RLIMIT_NPROC", cgroup, tokens) if x),
     }
+
+
+def _switches_user(limits: SandboxLimits) -> bool:
+    # Inside bwrap the child has no CAP_SETUID; the mount namespace guards the files instead.
+    return limits.switch_user and files_mechanism(limits) != "bwrap" and _uid_range() is not None
+
+
+_ANNOUNCED: set[str] = set()
+
+
+def _announce(limits: SandboxLimits, info: dict[str, str]) -> None:
+    """Say once per process which isolation is active, and warn loudly if files are open."""
+    line = "; ".join(f"{key}: {value}" for key, value in info.items())
+    with _PROBE_LOCK:
+        if line in _ANNOUNCED:
+            return
+        _ANNOUNCED.add(line)
+    print(f"agentrl: python sandbox isolation: {line}", file=sys.stderr)
+    if info["files"].startswith("none"):
+        warnings.warn(
+            f"agentrl python sandbox: NO FILE ISOLATION. {info['files']}: the host's secrets "
+            "(SSH keys, tokens, other runs' data) can end up in trajectories. Pass "
+            "require_isolation=True to refuse instead.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -283,6 +498,17 @@ def _child_config(limits: SandboxLimits, scratch: str, uid: int | None, token_fd
         "scratch": scratch,
         "token_fd": token_fd,
         "audit_hook": limits.audit_hook,
+        "landlock": _landlock_rules(limits) if files_mechanism(limits) == "landlock" else None,
+    }
+
+
+def _landlock_rules(limits: SandboxLimits) -> dict:
+    probe = _files_probe()
+    return {
+        "module": _LANDLOCK_MODULE,
+        "abi": probe["abi"],
+        "read": _read_paths(limits, list(probe["paths"])),
+        "write": list(_SYSTEM_WRITE_PATHS),  # scratch is added by the child
     }
 
 
@@ -377,7 +603,14 @@ def run_python(code: str, limits: SandboxLimits | None = None) -> SandboxResult:
     limits = limits or SandboxLimits()
     if not isinstance(code, str):
         raise ToolError(f"code must be a str, got {type(code).__name__}")
-    span = _uid_range() if limits.switch_user else None
+    info = isolation(limits)
+    if limits.require_isolation and info["files"].startswith("none"):
+        raise ToolError(
+            f"require_isolation=True but no kernel mechanism confines the sandbox's files here: "
+            f"{info['files']}"
+        )
+    _announce(limits, info)
+    span = _uid_range() if _switches_user(limits) else None
     uid = span[0] + int.from_bytes(os.urandom(4), "little") % (span[1] - span[0]) if span else None
     scratch = tempfile.mkdtemp(prefix="agentrl-sandbox-")
     read_fd, write_fd = os.pipe()
@@ -385,23 +618,36 @@ def run_python(code: str, limits: SandboxLimits | None = None) -> SandboxResult:
         if uid is not None:
             os.chown(scratch, uid, uid)
         os.write(write_fd, b"t" * limits.max_processes)  # one token per allowed fork
+        # Close each descriptor exactly once: a second close could hit a descriptor another
+        # thread (a concurrent run) has just opened under the same number.
         os.close(write_fd)
-        return _run(code, limits, scratch, uid, read_fd)
+        write_fd = -1
+        return _run(code, limits, scratch, uid, read_fd, info)
     finally:
         for fd in (read_fd, write_fd):
-            with contextlib.suppress(OSError):
+            if fd >= 0:
                 os.close(fd)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _run(
-    code: str, limits: SandboxLimits, scratch: str, uid: int | None, token_fd: int
+    code: str,
+    limits: SandboxLimits,
+    scratch: str,
+    uid: int | None,
+    token_fd: int,
+    info: dict[str, str],
 ) -> SandboxResult:
-    prefix = (
-        [shutil.which("unshare") or "unshare", "--net", "--"]
-        if (limits.isolate_network and _can_unshare_net())
-        else []
-    )
+    netns = limits.isolate_network and _can_unshare_net()
+    if files_mechanism(limits) == "bwrap":
+        probe = _files_probe()
+        read = _read_paths(limits, list(probe["paths"]))
+        binds = _bwrap_binds(read, (scratch,))  # --dev provides /dev/null
+        prefix = [str(probe["bwrap"]), *binds, *(["--unshare-net"] if netns else []), "--"]
+    elif netns:
+        prefix = [shutil.which("unshare") or "unshare", "--net", "--"]
+    else:
+        prefix = []
     config = json.dumps(_child_config(limits, scratch, uid, token_fd))
     command = [*prefix, sys.executable, "-I", "-B", "-u", "-X", "utf8", "-c", _CHILD_SOURCE, config]
     start = time.monotonic()
@@ -445,5 +691,5 @@ def _run(
         reason=_reason(limits, proc.returncode, stopped, output),
         duration_s=time.monotonic() - start,
         bytes_cut=max(cut, 0),
-        isolation=isolation(limits),
+        isolation=info,
     )

@@ -3,12 +3,14 @@
 agentrl tools list
 agentrl tools list --json
 agentrl tools show calculator
+agentrl tools show python     # also which isolation its sandbox has here (on stderr)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 
@@ -83,4 +85,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     print(json.dumps(schema_of(args.name), indent=2))
+    if args.name == "python":  # what confines its code here; stderr keeps stdout plain JSON
+        from agentrl.tools.sandbox import SandboxLimits, isolation
+
+        for key, value in isolation(SandboxLimits()).items():
+            print(f"sandbox isolation, {key}: {value}", file=sys.stderr)
     return 0

@@ -190,7 +190,9 @@ def test_write_outside_scratch_is_refused_and_inside_works(tmp_path):
         f"import shutil\nshutil.rmtree({str(tmp_path)!r}, ignore_errors=False)\n"
     )
     result = run_python(code, LIMITS)
-    assert "ok" in result.output and "outside the scratch directory" in result.output
+    # Refused by the audit hook, or before it by the kernel (Landlock: listing the folder).
+    refused = ("outside the scratch directory", "Permission denied")
+    assert "ok" in result.output and any(r in result.output for r in refused), result.output
     assert tmp_path.exists()
     for attack in (
         f"open({str(target)!r}, 'w')",
