@@ -34,12 +34,10 @@ _MARKER_RE = re.compile(r"(?:final\s+answer|answer)\s*(?:is\b|:|=)\s*:?", re.IGN
 _CALCULATOR_RE = re.compile(r"<<[^<>\n]*>>")
 _FILLER_RE = re.compile(r"^(?:therefore|thus|then|so|simply|just|exactly|equal to|:)\s*", re.I)
 _LAST_NUMBER_RE = re.compile(r"=\s*(-?\$?\d[\d,]*(?:\.\d+)?)\s*[A-Za-z ]*\.?$")
-# Math spans: display forms may cross lines, inline forms may not. `\$` is a dollar sign.
-_SPAN_RE = re.compile(
-    r"\\\[(?P<a>.+?)\\\]|(?<!\\)\$\$(?P<b>.+?)(?<!\\)\$\$|(?<![\\$])\$(?P<c>(?:\\\$|[^$\n])+?)(?<!\\)\$"
-    r"|\\\((?P<d>[^\n]+?)\\\)",
-    re.DOTALL,
-)
+# Math delimiters, scanned left to right by `math_spans` (linear time, however many there are).
+_DELIMITER_RE = re.compile(r"\\\[|\\\]|\\\(|\\\)|\\\$|\$\$|\$|\n")
+_CLOSER = {"\\[": "\\]", "$$": "$$", "$": "$", "\\(": "\\)"}
+_INLINE = ("$", "\\(")
 # A number standing on its own: not glued to a letter, digit or command before it (`AZYUK2A`
 # holds no answer); a letter right after it must start a unit (`1,000.99m²`), see `_numbers`.
 _TOKEN_NUMBER_RE = re.compile(
@@ -50,6 +48,8 @@ _COMMAND_RE = re.compile(r"\\[A-Za-z]+")
 _SENTENCE_END_RE = re.compile(r"\n|\.(?=\s|$)|\s+I hope\b", re.IGNORECASE)
 _BARE_MAX_CHARS = 120
 _SOLUTION_MIN_CHARS = 200
+_MAX_BOXES = 32
+_MAX_SPAN_CHARS = 4000
 _BOX_GAP_CHARS = 80  # boxes further apart than this belong to different statements
 
 
@@ -88,7 +88,8 @@ def _boxes(text: str) -> list[tuple[int, int, str]]:
     if not isinstance(text, str) or "\\" not in text:
         return []
     found = []
-    for match in _BOX_RE.finditer(text):
+    # Only the last boxes matter; a cap keeps a response full of cut-off boxes linear.
+    for match in list(_BOX_RE.finditer(text))[-_MAX_BOXES:]:
         argument = _box_argument(text, match.end())
         if argument is not None and argument[0].strip():
             found.append((match.start(), argument[1], argument[0].strip()))
@@ -149,11 +150,9 @@ def _unboxed_answer(text: str) -> str | None:
     markers = list(_MARKER_RE.finditer(text))
     if markers and (stated := _clause_answer(text, markers[-1].end())):
         return stated
-    spans = list(_SPAN_RE.finditer(text))
-    if spans:
-        content = next(g for g in spans[-1].groups() if g is not None).strip()
-        if content:
-            return content
+    spans = math_spans(text)
+    if spans and (content := _span_content(spans[-1])):
+        return content
     stripped = text.strip()
     if stripped and len(stripped) <= _BARE_MAX_CHARS and _words(stripped) == 0:
         return stripped
@@ -172,6 +171,34 @@ def _numbers(text: str) -> list[str]:
     return found
 
 
+def math_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, content) of the math spans of `text`: ``\\[..\\]`` and ``$$..$$`` may
+    cross lines, ``$..$`` and ``\\(..\\)`` may not; ``\\$`` is a dollar sign.
+
+    >>> [c for _, _, c in math_spans(r"cost \\$5, so $x=1$ and \\[ y \\]")]
+    ['x=1', ' y ']
+    """
+    spans: list[tuple[int, int, str]] = []
+    opener, opened_at, content_at = "", 0, 0
+    for match in _DELIMITER_RE.finditer(text):
+        token = match.group()
+        if token == "\\$":
+            continue
+        if not opener:
+            if token in _CLOSER:
+                opener, opened_at, content_at = token, match.start(), match.end()
+        elif token == _CLOSER[opener]:
+            spans.append((opened_at, match.end(), text[content_at : match.start()]))
+            opener = ""
+        elif token == "\n" and opener in _INLINE:
+            opener = ""  # an inline span does not cross lines
+    return spans
+
+
+def _span_content(span: tuple[int, int, str]) -> str:
+    return span[2].strip()
+
+
 def _stated_in_latex(text: str, after: int) -> str | None:
     """The LaTeX answer of the last "final answer is $X$" that starts after position `after`."""
     markers = [m for m in _MARKER_RE.finditer(text, after)]
@@ -183,11 +210,12 @@ def _stated_in_latex(text: str, after: int) -> str | None:
 def _leading_span(rest: str) -> str | None:
     """The content of a math span that opens `rest` (after spaces and quotes), or None."""
     rest = rest.lstrip(" \t\"'`")
-    span = _SPAN_RE.match(rest)
-    if span is None:
+    if not rest.startswith(("$", "\\(", "\\[")):
         return None
-    content = next(g for g in span.groups() if g is not None).strip()
-    return content or None
+    spans = math_spans(rest[:_MAX_SPAN_CHARS])
+    if not spans or spans[0][0] != 0:
+        return None
+    return _span_content(spans[0]) or None
 
 
 def _clause_answer(text: str, pos: int) -> str | None:
@@ -223,7 +251,14 @@ def looks_like_solution(text: str) -> bool:
         return True
     # A long text with sentences; a short descriptive gold (`$f(x)=ax+b$, where $b$ is ...`)
     # is an answer as written.
-    return len(text) >= _SOLUTION_MIN_CHARS and _words(_SPAN_RE.sub(" ", text)) >= 8
+    if len(text) < _SOLUTION_MIN_CHARS:
+        return False
+    pieces, last = [], 0
+    for start, end, _ in math_spans(text):
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    return _words(" ".join(pieces)) >= 8
 
 
 def _strip_sentence(answer: str) -> str:
