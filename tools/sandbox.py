@@ -405,6 +405,17 @@ def _processes_of(uid: int) -> list[int]:
     return pids
 
 
+_THREAD_SLACK = 8
+
+
+def _threads_of(uid: int) -> int:
+    count = 0
+    for pid in _processes_of(uid):
+        with contextlib.suppress(OSError):
+            count += len(os.listdir(f"/proc/{pid}/task"))
+    return count
+
+
 def isolation(limits: SandboxLimits) -> dict[str, str]:
     """Which mechanisms a run with `limits` gets on this machine."""
     mechanism = files_mechanism(limits)
@@ -485,8 +496,9 @@ class _OutputCollector(threading.Thread):
 def _child_config(limits: SandboxLimits, scratch: str, uid: int | None, token_fd: int) -> dict:
     if uid is not None:
         nproc = limits.max_processes + 1
-    else:  # RLIMIT_NPROC counts all of the caller's processes: allow the current ones plus ours
-        nproc = len(_processes_of(os.getuid())) + limits.max_processes + 1
+    else:  # RLIMIT_NPROC counts every thread of the caller's uid: allow the current ones, the
+        # few this run and concurrent ones may start meanwhile, plus ours
+        nproc = _threads_of(os.getuid()) + _THREAD_SLACK + limits.max_processes + 1
     return {
         "cpu_time_s": int(limits.cpu_time_s),
         "memory_bytes": limits.memory_mb << 20,
