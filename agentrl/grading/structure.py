@@ -18,6 +18,15 @@ Rules (each has a case in tests/grading/test_cases.py):
 - ``a \\pm b`` is the set {a+b, a-b}.
 - Relations: ``y=2x+1`` equals ``2x+1=y``; ``x<3`` equals ``3>x``. ``x=3`` equals ``3`` (a bare
   variable on the left is a label); ``x \\in [0,1]`` equals ``[0,1]``.
+- Labels are names without numbers: ``f(x)``, ``(p,q)``, ``S_{MBCN}:S``, ``\\frac{NO}{BO}``,
+  ``|AB|``. ``5 \\times 6 = 30`` (no letters on either side) states ``30``.
+- A chain ``z = 1+1 = 2`` is ``z = 2`` (``2`` when the left side is no name).
+  ``x = 1/3 \\approx 0.33`` is ``x = 1/3``; ``x \\approx 11`` is ``11``.
+- ``;`` separates items like ``,``: ``-12;-11``, ``(0;-2;6)``, ``p=5,q=2;p=7,q=2``.
+- A list of labelled equations compared with values: one name (``x=1, x=2``) gives the set of
+  values; distinct names (a system, ``p=5, q=2``) give the tuple ``(5, 2)``.
+- ``{1,2}`` with unescaped braces is a set too. A list that repeats an item equals the list
+  without the repeat.
 """
 
 from __future__ import annotations
