@@ -6,6 +6,13 @@
 `symbolic_only` repeats the measurement on the part of the mix that needs sympy, where the
 number of workers matters; the rest is decided in the calling process.
 
+`math_verify` grades the same mix with Math-Verify (``pip install math-verify``, or the
+``bench`` extra; skipped when it is not installed) and with this grader, one response at a
+time in the main thread (Math-Verify's timeouts use signals, which only work there): responses/s
+and worst latency of each, how often the two verdicts agree (correct or not), the correct rate
+of each per kind, and the first disagreements. Math-Verify gets the gold in ``$...$``, as its
+documentation asks.
+
 The mix is built procedurally to look like graded rollouts of a math policy: mostly integers,
 then fractions and decimals written in other forms, symbolic answers that need sympy, tuples,
 intervals and sets, wrong answers, and responses with no answer at all. Responses are graded by
@@ -26,6 +33,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from agentrl.grading import GRADER_VERSION, WorkerPool, grade
 
@@ -136,7 +144,7 @@ def _cpu_seconds(pid: int) -> float:
 
 def pathological(timeout: float) -> dict[str, object]:
     pool = WorkerPool(2)
-    cases = []
+    cases: list[dict[str, Any]] = []
     try:
         pool.warm()  # start the workers (import sympy) before timing
         for response, gold in PATHOLOGICAL:
@@ -174,6 +182,78 @@ def pathological(timeout: float) -> dict[str, object]:
     }
 
 
+def math_verify_column(mix: list[tuple[str, str, str]], timeout: float) -> dict[str, object]:
+    """Both graders on the same mix, sequentially: speed, worst latency, agreement."""
+    try:
+        from math_verify import parse, verify
+    except ImportError:
+        return {"skipped": "math-verify is not installed (pip install -e '.[bench]')"}
+
+    def theirs(response: str, gold: str) -> bool:
+        try:
+            return bool(verify(parse(f"${gold}$"), parse(response)))
+        except Exception:  # a grader error counts as "not correct", as a reward would
+            return False
+
+    pool = WorkerPool(2)
+    columns: dict[str, dict[str, Any]] = {}
+    verdicts: dict[str, list[bool]] = {}
+    try:
+        pool.warm()
+        theirs(_box("1"), "1")  # import and warm Math-Verify's parser before timing
+        graders = {
+            "agentrl": lambda r, g: grade(r, g, timeout=timeout, pool=pool).verdict == "correct",
+            "math_verify": theirs,
+        }
+        for name, fn in graders.items():
+            latencies, results = [], []
+            started = time.perf_counter()
+            for _, response, gold in mix:
+                t0 = time.perf_counter()
+                results.append(fn(response, gold))
+                latencies.append(time.perf_counter() - t0)
+            elapsed = time.perf_counter() - started
+            verdicts[name] = results
+            per_kind: dict[str, list[bool]] = {}
+            for (kind, _, _), ok in zip(mix, results):
+                per_kind.setdefault(kind, []).append(ok)
+            columns[name] = {
+                "responses_per_s": round(len(mix) / elapsed, 1),
+                "worst_latency_s": round(max(latencies), 3),
+                "correct_rate_by_kind": {k: round(sum(v) / len(v), 3) for k, v in per_kind.items()},
+            }
+        worst = {}
+        for name, fn in graders.items():
+            latencies = []
+            for response, gold in PATHOLOGICAL:
+                t0 = time.perf_counter()
+                fn(_box(response), gold)
+                latencies.append(time.perf_counter() - t0)
+            worst[name] = round(max(latencies), 3)
+    finally:
+        pool.close()
+    pairs = list(zip(verdicts["agentrl"], verdicts["math_verify"]))
+    agree = sum(a == b for a, b in pairs)
+    differ = [
+        {"kind": kind, "response": response[-60:], "gold": gold, "agentrl": a, "math_verify": b}
+        for (kind, response, gold), (a, b) in zip(mix, pairs)
+        if a != b
+    ]
+    for name in columns:
+        columns[name]["pathological_worst_latency_s"] = worst[name]
+    return {
+        "responses": len(mix),
+        "threads": 1,
+        **columns,
+        "agreement": {
+            "same_verdict": agree,
+            "of": len(pairs),
+            "rate": round(agree / len(pairs), 4),
+        },
+        "disagreements": differ[:5],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="responses in the mix")
@@ -198,6 +278,7 @@ def main() -> None:
             [(_box(g), g) for g in golds], 2, args.timeout
         )
     report["pathological"] = pathological(args.timeout)
+    report["math_verify"] = math_verify_column(mix, args.timeout)
     print(json.dumps(report, indent=2))
 
 
