@@ -235,7 +235,11 @@ def test_require_isolation_refuses_without_a_mechanism(no_mechanism):
 
 def test_require_isolation_runs_where_a_mechanism_binds(mechanism):
     strict = SandboxLimits(**{**LIMITS.__dict__, "require_isolation": True})
-    assert PythonTool(strict)(code="print(3)") == "3"
+    tool = PythonTool(strict)  # a Tool; its `fn` is the PythonTool instance
+    assert tool(code="print(3)") == "3"
+    assert tool.fn.isolation == isolation(strict) and tool.fn.isolation["files"].startswith(
+        {"landlock": "landlock", "bwrap": "bubblewrap"}[mechanism]
+    )
 
 
 def test_tools_show_python_names_the_isolation(capsys):
