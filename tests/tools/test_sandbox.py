@@ -245,3 +245,64 @@ def test_python_tool_through_execute_tool_calls():
     assert first["content"] == "Fraction(4, 3)"  # a final expression is shown, as in a notebook
     assert "[sandbox: killed:" in second["content"]
     assert "missing required argument `code`" in third["content"]
+
+
+def test_thread_bomb_is_contained():
+    code = PRINT_SCRATCH + (
+        "import threading, time\nstarted = 0\n"
+        "try:\n    while True:\n"
+        "        threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+        "        started += 1\n"
+        "except (RuntimeError, MemoryError) as e:\n    print('stopped after', started, e)\n"
+    )
+    result = run_python(code, KILL_LIMITS)
+    assert "stopped after" in result.output or result.reason is not None, result.output
+    assert_host_unharmed(result.output)
+
+
+@pytest.mark.parametrize(
+    "attack, refusal",
+    [
+        ("import ctypes\nctypes.CDLL(None).fork()", "ctypes foreign calls are not available"),
+        ("import subprocess\nsubprocess.run(['id'])", "running programs (subprocess.Popen)"),
+        ("os.system('id')", "running programs (os.system)"),
+    ],
+    ids=["ctypes-fork", "subprocess", "os-system"],
+)
+def test_programs_and_foreign_calls_are_refused(attack, refusal):
+    result = run_python(PRINT_SCRATCH + attack, LIMITS)
+    assert refusal in result.output and result.exit_code == 1, result.output
+    assert_host_unharmed(result.output)
+
+
+@pytest.mark.parametrize("audit_hook", [True, False], ids=["all-layers", "kernel-only"])
+def test_killing_the_parent_or_another_process_is_refused(audit_hook):
+    """Without the audit hook, Landlock's signal scope (ABI 6+) or the own uid still refuse."""
+    limits = SandboxLimits(**{**LIMITS.__dict__, "audit_hook": audit_hook})
+    info = isolation(limits)
+    scoped = info["files"].startswith("landlock ABI") and int(info["files"].split()[2]) >= 6
+    if not audit_hook and not scoped and info["user"] != "own uid":
+        pytest.skip(f"no kernel layer stops signals to the caller's processes here: {info}")
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        # Signal 0 to the parent (the test runner: a real kill would end the test run if the
+        # check failed); it goes through the same permission check as SIGKILL.
+        code = PRINT_SCRATCH + (
+            "import signal\n"
+            f"for pid, sig in ((os.getppid(), 0), ({other.pid}, signal.SIGKILL)):\n"
+            "    try:\n        os.kill(pid, sig)\n        print('KILLED', pid)\n"
+            "    except OSError as e:\n        print('REFUSED', type(e).__name__)\n"
+        )
+        result = run_python(code, limits)
+        assert result.output.count("REFUSED") == 2 and "KILLED" not in result.output, result.output
+        assert other.poll() is None
+        assert_host_unharmed(result.output)
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_hundred_megabytes_of_output_is_cut():
+    result = run_python("import sys\n_ = sys.stdout.write('y' * 10**8)", LIMITS)
+    assert result.bytes_cut == 10**8 - 3 * LIMITS.max_output_chars
+    assert len(result.report()) < 4 * LIMITS.max_output_chars
