@@ -6,9 +6,20 @@ from typing import Any
 
 from agentrl.sampling.base import Completion, FinishReason, Sampler, SamplingParams
 
-__all__ = ["Completion", "FinishReason", "JaxSampler", "OpenAISampler", "Sampler", "SamplingParams"]
+__all__ = [
+    "Completion",
+    "Engine",
+    "EngineSampler",
+    "FinishReason",
+    "JaxSampler",
+    "OpenAISampler",
+    "Sampler",
+    "SamplingParams",
+]
 
 _LAZY = {
+    "Engine": "agentrl.sampling.engine",
+    "EngineSampler": "agentrl.sampling.engine",
     "JaxSampler": "agentrl.sampling.jax_sampler",
     "OpenAISampler": "agentrl.sampling.openai_client",
 }

@@ -1,0 +1,879 @@
+"""A continuous-batching JAX engine: requests join and leave a running decode batch, and the KV
+cache of earlier turns stays resident so a follow-up prefills only its new tokens.
+
+Layout: per-slot cache rows. The engine owns ``num_slots`` rows of KV cache, each
+``max_context`` (plus one prefill chunk) columns long, in the models' layout (keys ``[slot,
+kv_heads, head_dim, column]``, values ``[slot, kv_heads, column, head_dim]``). A row holds one
+sequence contiguously from column 0, so a token's column is its position and the model's own
+attention (causal over marked slots, sliding windows included) runs unchanged. Paged blocks
+would let rows share prefix blocks without copies, but the models attend over one contiguous
+cache per row: paging would need a gather of every block on every decode step (a copy of the
+whole context per layer per step) or a custom kernel, which on CPU costs more than the one-time
+row copy that sharing a GRPO prompt takes here. Rows are cheap to reason about: eviction frees a
+whole row, and the model code is untouched.
+
+How it runs (`Engine.step`, called by whoever drives the engine):
+
+1. Admission: a waiting request takes a row. It reuses the longest cached prefix among all rows:
+   a resident row it extends (the episode's own previous turn: token-in/token-out makes each
+   turn's prompt an extension of the last) is taken over in place; a prefix shared with another
+   row (the G prompts of a GRPO group, an earlier conversation) is copied into a free row. When
+   no row is free, the least recently used resident row is evicted; its sequence is
+   re-prefilled if it ever comes back.
+2. Prefill: the uncached tokens of admitted requests, in chunks of at most ``prefill_chunk``,
+   several requests side by side (``jax.vmap`` of the model over rows, each with its own write
+   column), and the first token sampled from the last real position.
+3. Decode: every decoding request's row is gathered into a compact working set (only the first
+   L columns, L bucketed to the longest live row) and ``steps_per_round`` decode steps run in
+   one jitted loop; each new column is written back to its row. Finished requests release
+   their rows at once (the row stays resident for reuse until evicted).
+
+Shapes are bucketed (rows per call to powers of two, columns and prefill lengths to powers of
+two from ``min_bucket``), so a run compiles a handful of times (`Engine.num_compilations`).
+
+Sampling matches `JaxSampler`: the same filters (`processors`), per-request keys folded with the
+token index (``fold_in(key, i)`` for the i-th new token), log-probs of
+``log_softmax(logits / temperature)``. Each request carries its own sampling values, so
+requests with different temperatures or filters share a decode batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from agentrl.errors import ConfigError, SamplerError
+from agentrl.models.layers import LayerCache
+from agentrl.sampling.base import Completion, FinishReason, Sampler, SamplingParams
+from agentrl.sampling.processors import FilterConfig, filter_logits, inverse_cdf_sample
+from agentrl.sampling.stops import first_stop
+from agentrl.shapes import bucket
+
+_FREE, _PREFILL, _DECODE, _RESIDENT = "free", "prefill", "decode", "resident"
+_MIN_SHARED = 8  # a shared prefix shorter than this is prefilled rather than copied
+
+
+class Flags(NamedTuple):
+    """The compile-time union of the sampling features the rows of one call use."""
+
+    sampled: bool  # some row samples (others may still be greedy)
+    top_k: int  # the largest top-k among rows (0: none)
+    top_p: bool
+    min_p: bool
+
+
+class RowParams(NamedTuple):
+    """Per-row sampling values (traced)."""
+
+    greedy: jax.Array  # bool [B]
+    temperature: jax.Array  # float32 [B]
+    top_k: jax.Array  # int32 [B], 0 = off
+    top_p: jax.Array  # float32 [B], 2.0 = off (keeps every token, even past rounding)
+    min_p: jax.Array  # float32 [B]
+    stop_ids: jax.Array  # int32 [B, K], -1 padded
+    keys: jax.Array  # one PRNG key per row
+
+
+def sample_rows(
+    logits_bv: jax.Array, step_b: jax.Array, rows: RowParams, flags: Flags
+) -> tuple[jax.Array, jax.Array]:
+    """One token per row and its log-prob, each row under its own sampling values.
+
+    Equal, row by row, to `processors.sample_tokens` with that row's `SamplingParams`: greedy
+    rows take the argmax and report ``log_softmax(logits)``; sampled rows filter top-k, then
+    top-p, then min-p, and draw with the key ``fold_in(key, step)``.
+    """
+    logits_bv = logits_bv.astype(jnp.float32)
+    greedy_tok = jnp.argmax(logits_bv, axis=-1).astype(jnp.int32)
+    greedy_lp = jax.nn.log_softmax(logits_bv, axis=-1)
+    if not flags.sampled:
+        return greedy_tok, jnp.take_along_axis(greedy_lp, greedy_tok[:, None], axis=-1)[:, 0]
+    scaled_bv = logits_bv / rows.temperature[:, None]
+    logprobs_bv = jax.nn.log_softmax(scaled_bv, axis=-1)
+    filtered_bv = scaled_bv
+    if flags.top_k > 0:
+        top_bk = jax.lax.top_k(scaled_bv, flags.top_k)[0]
+        kth_b1 = jnp.take_along_axis(top_bk, jnp.maximum(rows.top_k - 1, 0)[:, None], axis=-1)
+        drop = (rows.top_k > 0)[:, None] & (scaled_bv < kth_b1)
+        filtered_bv = jnp.where(drop, -jnp.inf, scaled_bv)
+    config = FilterConfig(use_top_p=flags.top_p, use_min_p=flags.min_p)
+    filtered_bv = filter_logits(filtered_bv, config, rows.top_p[:, None], rows.min_p[:, None])
+    keys = jax.vmap(jax.random.fold_in)(rows.keys, step_b)
+    sampled_tok = inverse_cdf_sample(keys, filtered_bv)
+    token_b = jnp.where(rows.greedy, greedy_tok, sampled_tok)
+    lp_bv = jnp.where(rows.greedy[:, None], greedy_lp, logprobs_bv)
+    return token_b, jnp.take_along_axis(lp_bv, token_b[:, None], axis=-1)[:, 0]
+
+
+class Request:
+    """One completion in the engine: submitted, then its tokens arrive as they are decoded.
+
+    Attributes:
+        prompt: the prompt token ids.
+        params: its sampling values (``n`` is ignored: one request is one completion).
+        token_ids / logprobs: what has been generated so far.
+        finish_reason: set when done.
+        cached_tokens: prompt tokens whose KV was reused instead of prefilled.
+        prefilled_tokens: prompt tokens prefilled.
+    """
+
+    def __init__(
+        self,
+        prompt: list[int],
+        params: SamplingParams,
+        key: jax.Array,
+        budget: int,
+        on_token: Callable[[Request, list[int], list[float]], None] | None,
+    ) -> None:
+        self.prompt = prompt
+        self.params = params
+        self.key = key
+        self.budget = budget
+        self.on_token = on_token
+        self.token_ids: list[int] = []
+        self.logprobs: list[float] = []
+        self.finish_reason: FinishReason | None = None
+        self.error: str | None = None
+        self.cached_tokens = 0
+        self.prefilled_tokens = 0
+        self.submitted_at = time.perf_counter()
+        self.first_token_at: float | None = None
+        self.slot = -1
+        self.prefilled = 0  # prompt tokens whose KV is in the row so far
+        self.cut: int | None = None  # stop-string cut
+        self._done = threading.Event()
+        self._stream: queue.SimpleQueue[tuple[list[int], list[float]] | None] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def stream(self) -> queue.SimpleQueue[tuple[list[int], list[float]] | None]:
+        """A queue of ``(new token ids, their log-probs)`` chunks as decoded; None ends it.
+        Call before the engine runs the request (right after `Engine.submit`)."""
+        if self._stream is None:
+            self._stream = queue.SimpleQueue()
+            if self.token_ids:
+                self._stream.put((list(self.token_ids), list(self.logprobs)))
+            if self.done:
+                self._stream.put(None)
+        return self._stream
+
+    def _emit(self, ids: list[int], logprobs: list[float]) -> None:
+        if self.first_token_at is None and ids:
+            self.first_token_at = time.perf_counter()
+        self.token_ids += ids
+        self.logprobs += logprobs
+        if self._stream is not None and ids:
+            self._stream.put((ids, logprobs))
+        if self.on_token is not None and ids:
+            self.on_token(self, ids, logprobs)
+
+    def _finish(self, reason: FinishReason) -> None:
+        self.finish_reason = reason
+        self._done.set()
+        if self._stream is not None:
+            self._stream.put(None)
+
+
+@dataclasses.dataclass
+class EngineStats:
+    """Counters: tokens prefilled (real, without padding), reused from cache, generated."""
+
+    prefill_tokens: int = 0
+    cached_tokens: int = 0
+    generated_tokens: int = 0
+    prefill_calls: int = 0
+    decode_rounds: int = 0
+    row_copies: int = 0
+    evictions: int = 0
+
+
+class Engine:
+    """Continuous batching over per-slot KV rows with prefix reuse (see the module docstring).
+
+    Args:
+        model: an `agentrl.models` causal LM.
+        tokenizer: its tokenizer (EOS ids, pad id, decoding for stop strings).
+        num_slots: KV rows; at most this many requests decode at once, and finished sequences
+            stay resident in the others until evicted.
+        max_context: prompt + completion tokens per sequence at most.
+        prefill_chunk: most new tokens one request prefills per call (longer prompts take
+            several); also bounds the prefill shapes.
+        prefill_rows: most requests prefilled side by side in one call.
+        steps_per_round: decode steps per jitted call (the host checks stop strings, admits
+            requests and streams tokens between rounds).
+        prefix_reuse: keep and reuse cached prefixes (False: every request prefills its whole
+            prompt; for comparisons and tests).
+        seed: the engine's own key, used for requests without a seed.
+        min_bucket: the smallest column/prefill bucket.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        num_slots: int = 64,
+        max_context: int = 4096,
+        prefill_chunk: int = 256,
+        prefill_rows: int = 8,
+        steps_per_round: int = 8,
+        prefix_reuse: bool = True,
+        seed: int = 0,
+        min_bucket: int = 16,
+    ) -> None:
+        for name, value, low in [
+            ("num_slots", num_slots, 1),
+            ("max_context", max_context, 2),
+            ("prefill_chunk", prefill_chunk, 1),
+            ("prefill_rows", prefill_rows, 1),
+            ("steps_per_round", steps_per_round, 1),
+            ("min_bucket", min_bucket, 1),
+        ]:
+            if value < low:
+                raise ConfigError(f"got {name}={value}, need >= {low}")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.num_slots = num_slots
+        self.max_context = max_context
+        self.prefill_chunk = bucket(prefill_chunk, min_bucket)
+        self.prefill_rows = prefill_rows
+        self.steps_per_round = steps_per_round
+        self.prefix_reuse = prefix_reuse
+        self.min_bucket = min_bucket
+        self.num_compilations = 0
+        self.stats = EngineStats()
+        self.columns = bucket(max_context + max(self.prefill_chunk, steps_per_round), min_bucket)
+        self._vocab_size = int(model.config.vocab_size)
+        self._pad_id = int(tokenizer.pad_token_id)
+        self._eos = tuple(int(t) for t in getattr(tokenizer, "eos_token_ids", ()) or ())
+        dtype = getattr(model, "dtype", jnp.float32)
+        # One extra row: padding lanes of a bucketed call read and write it, never a real row.
+        self._store: Any = model.init_cache(num_slots + 1, self.columns, dtype)
+        self._scratch = num_slots
+        self._state = [_FREE] * num_slots
+        self._tokens: list[list[int]] = [[] for _ in range(num_slots)]  # KV held per row
+        self._used = [0.0] * num_slots
+        self._owner: list[Request | None] = [None] * num_slots
+        self._waiting: list[Request] = []
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)
+        self._key = jax.random.PRNGKey(seed)
+        self._thread: threading.Thread | None = None
+        self._running = False
+        self._clock = 0
+
+    # --- public -----------------------------------------------------------------------------
+
+    def submit(
+        self,
+        prompt: Sequence[int],
+        params: SamplingParams,
+        *,
+        key: jax.Array | None = None,
+        on_token: Callable[[Request, list[int], list[float]], None] | None = None,
+    ) -> Request:
+        """Queue one completion of `prompt`; it is admitted as soon as a row is free.
+
+        Args:
+            key: its PRNG key; default ``PRNGKey(params.seed)`` or a fresh split of the
+                engine's key. `EngineSampler` folds in the row index, as `JaxSampler` does.
+            on_token: called (from the engine's thread) with each chunk of new tokens.
+        """
+        ids = self._checked(prompt)
+        if key is None:
+            if params.seed is not None:
+                key = jax.random.PRNGKey(params.seed)
+            else:
+                with self._lock:
+                    self._key, key = jax.random.split(self._key)
+        budget = max(0, min(params.max_tokens, self.max_context - len(ids)))
+        request = Request(ids, params, key, budget, on_token)
+        with self._lock:
+            if budget == 0:
+                request.error = f"prompt of {len(ids)} tokens fills max_context={self.max_context}"
+                request._finish("length")
+            else:
+                self._waiting.append(request)
+                self._wake.notify_all()
+        return request
+
+    def abort(self, request: Request) -> None:
+        """Stop a request (a client went away); its tokens so far stay."""
+        with self._lock:
+            if request.done:
+                return
+            if request in self._waiting:
+                self._waiting.remove(request)
+            elif request.slot >= 0:
+                self._release(request.slot)
+            request._finish("abort")
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._waiting) or any(o is not None for o in self._owner)
+
+    def step(self) -> bool:
+        """Admit, prefill, and run one decode round. Returns whether any work was done."""
+        with self._lock:
+            admitted = self._admit()
+            graphdef, weights = nnx.split(self.model)
+            if admitted or any(s == _PREFILL for s in self._state):
+                self._prefill_round(graphdef, weights)
+            decoding = [i for i, s in enumerate(self._state) if s == _DECODE]
+            if decoding:
+                self._decode_round(decoding, graphdef, weights)
+            return bool(admitted or decoding)
+
+    def run_until(self, requests: Sequence[Request]) -> None:
+        """Drive the engine on this thread until every one of `requests` is done (or, with
+        the background thread running, wait for them)."""
+        if self._thread is not None:
+            for r in requests:
+                r.wait()
+            return
+        while not all(r.done for r in requests):
+            if not self.step() and not all(r.done for r in requests):
+                raise SamplerError("the engine stalled with requests pending")
+
+    def start(self) -> Engine:
+        """Run `step` on a background thread whenever there is work (servers)."""
+        with self._lock:
+            if self._thread is None:
+                self._running = True
+                self._thread = threading.Thread(
+                    target=self._loop, daemon=True, name="agentrl-engine"
+                )
+                self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            self._running = False
+            self._wake.notify_all()
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=30)
+
+    def flush(self) -> None:
+        """Drop every resident (not running) prefix: the weights changed, the KV is stale."""
+        with self._lock:
+            for i, s in enumerate(self._state):
+                if s == _RESIDENT:
+                    self._state[i], self._tokens[i] = _FREE, []
+
+    # --- host side --------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                while self._running and not self.busy:
+                    self._wake.wait(0.5)
+                if not self._running:
+                    return
+            try:
+                self.step()
+            except Exception as e:  # every request in flight gets the error
+                with self._lock:
+                    for r in [*self._waiting, *(o for o in self._owner if o is not None)]:
+                        r.error = f"engine: {type(e).__name__}: {e}"
+                        if r.slot >= 0:
+                            self._release(r.slot)
+                        r._finish("abort")
+                    self._waiting.clear()
+
+    def _checked(self, prompt: Sequence[int]) -> list[int]:
+        ids = [int(t) for t in prompt]
+        if not ids:
+            raise SamplerError("prompt is empty; need at least one token")
+        bad = [t for t in ids if not 0 <= t < self._vocab_size]
+        if bad:
+            raise SamplerError(
+                f"prompt has token id {bad[0]}, outside the vocabulary [0, {self._vocab_size})"
+            )
+        return ids
+
+    def _touch(self, slot: int) -> None:
+        self._clock += 1
+        self._used[slot] = self._clock
+
+    def _admit(self) -> int:
+        admitted = 0
+        for request in list(self._waiting):
+            choice = self._place(request)
+            if choice is None:
+                continue
+            slot, source, shared = choice
+            self._waiting.remove(request)
+            if source is not None and source != slot:
+                width = min(self.columns, bucket(shared, self.min_bucket))
+                with self._counting():
+                    self._store = _copy(self._store, jnp.int32(source), jnp.int32(slot), width)
+                self.stats.row_copies += 1
+            if self._state[slot] == _RESIDENT and source != slot:
+                self.stats.evictions += 1
+            self._state[slot] = _PREFILL
+            self._tokens[slot] = list(request.prompt[:shared])
+            self._owner[slot] = request
+            request.slot, request.prefilled = slot, shared
+            request.cached_tokens = shared
+            self.stats.cached_tokens += shared
+            self._touch(slot)
+            admitted += 1
+        return admitted
+
+    def _place(self, request: Request) -> tuple[int, int | None, int] | None:
+        """``(row, row to copy from or None, reused prefix length)``, or None to wait."""
+        prompt = request.prompt
+        best, best_len = None, 0
+        if self.prefix_reuse:
+            arr = np.asarray(prompt, np.int64)
+            for i, s in enumerate(self._state):
+                owner = self._owner[i]
+                # A row still prefilling will hold its prompt: match against that, then wait.
+                held = owner.prompt if s == _PREFILL and owner is not None else self._tokens[i]
+                if s == _FREE or not held:
+                    continue
+                n = _common_prefix(held, arr)
+                if n > best_len:
+                    best, best_len = i, n
+        # Prefill at least the prompt's last token: its logits give the first sample.
+        best_len = min(best_len, len(prompt) - 1)
+        if best is not None and best_len >= _MIN_SHARED and self._state[best] == _PREFILL:
+            return None  # its KV is still being computed: copy it in a later round
+        if (
+            best is not None
+            and self._state[best] == _RESIDENT
+            and best_len >= len(self._tokens[best]) - 1
+        ):
+            return best, best, best_len  # the prompt extends this row: take it over
+        free = [i for i, s in enumerate(self._state) if s == _FREE]
+        if free:
+            target = free[0]
+        else:
+            resident = [i for i, s in enumerate(self._state) if s == _RESIDENT]
+            if not resident:
+                return None
+            target = min(resident, key=lambda i: self._used[i])
+        if best is None or best_len < _MIN_SHARED:
+            return target, None, 0
+        if target == best:  # the only row to take is the source itself: cut it back
+            return target, target, best_len
+        return target, best, best_len
+
+    def _release(self, slot: int) -> None:
+        self._owner[slot] = None
+        self._state[slot] = _RESIDENT if (self.prefix_reuse and self._tokens[slot]) else _FREE
+        if self._state[slot] == _FREE:
+            self._tokens[slot] = []
+        self._touch(slot)
+
+    def _row_params(self, requests: Sequence[Request | None], rows: int) -> tuple[RowParams, Flags]:
+        greedy = np.ones(rows, bool)
+        temperature = np.ones(rows, np.float32)
+        top_k = np.zeros(rows, np.int32)
+        top_p = np.full(rows, 2.0, np.float32)
+        min_p = np.zeros(rows, np.float32)
+        stops = [sorted({*self._eos, *(r.params.stop_token_ids if r else ())}) for r in requests]
+        width = bucket(max([len(s) for s in stops] + [1]), 8)
+        stop_ids = np.full((rows, width), -1, np.int32)
+        keys = np.zeros((rows, *np.shape(jax.random.PRNGKey(0))), np.uint32)
+        for i, r in enumerate(requests):
+            stop_ids[i, : len(stops[i])] = stops[i]
+            if r is None:
+                continue
+            p = r.params
+            keys[i] = np.asarray(r.key)
+            if p.temperature == 0:
+                continue
+            greedy[i] = False
+            temperature[i] = max(p.temperature, 1e-6)
+            if 0 < p.top_k < self._vocab_size:
+                top_k[i] = p.top_k
+            if p.top_p < 1:
+                top_p[i] = p.top_p
+            min_p[i] = p.min_p
+        flags = Flags(
+            sampled=not greedy.all(),
+            top_k=int(bucket(int(top_k.max()), 8)) if top_k.max() > 0 else 0,
+            top_p=bool((top_p < 2).any()),
+            min_p=bool((min_p > 0).any()),
+        )
+        if flags.top_k > self._vocab_size:
+            flags = flags._replace(top_k=self._vocab_size)
+        values = RowParams(
+            jnp.asarray(greedy), jnp.asarray(temperature), jnp.asarray(top_k),
+            jnp.asarray(top_p), jnp.asarray(min_p), jnp.asarray(stop_ids), jnp.asarray(keys),
+        )  # fmt: skip
+        return values, flags
+
+    def _prefill_round(self, graphdef: Any, weights: Any) -> None:
+        slots = [i for i, s in enumerate(self._state) if s == _PREFILL][: self.prefill_rows]
+        requests = [self._owner[i] for i in slots]
+        assert all(r is not None for r in requests)
+        reqs: list[Request] = [r for r in requests if r is not None]
+        chunks = [min(len(r.prompt) - r.prefilled, self.prefill_chunk) for r in reqs]
+        t = bucket(max(chunks), self.min_bucket)
+        m = bucket(len(reqs), 1)
+        width = min(self.columns, bucket(max(r.prefilled for r in reqs) + t, self.min_bucket))
+        tokens = np.full((m, t), self._pad_id, np.int32)
+        start = np.zeros(m, np.int32)
+        count = np.ones(m, np.int32)
+        slot_m = np.full(m, self._scratch, np.int32)
+        for i, (r, n) in enumerate(zip(reqs, chunks)):
+            tokens[i, :n] = r.prompt[r.prefilled : r.prefilled + n]
+            start[i], count[i], slot_m[i] = r.prefilled, n, r.slot
+        rows, flags = self._row_params(reqs, m)
+        with self._counting():
+            self._store, token_m, logprob_m = _prefill(
+                weights, self._store, jnp.asarray(tokens), jnp.asarray(start),
+                jnp.asarray(count), jnp.asarray(slot_m), rows, graphdef=graphdef, flags=flags,
+                width=width,
+            )  # fmt: skip
+        token_m, logprob_m = np.asarray(token_m), np.asarray(logprob_m)
+        self.stats.prefill_calls += 1
+        for i, (r, n) in enumerate(zip(reqs, chunks)):
+            self._tokens[r.slot] += r.prompt[r.prefilled : r.prefilled + n]
+            r.prefilled += n
+            r.prefilled_tokens += n
+            self.stats.prefill_tokens += n
+            if r.prefilled == len(r.prompt):
+                self._state[r.slot] = _DECODE
+                self._accept(r, [int(token_m[i])], [float(logprob_m[i])])
+
+    def _decode_round(self, slots: list[int], graphdef: Any, weights: Any) -> None:
+        reqs: list[Request] = [r for r in (self._owner[i] for i in slots) if r is not None]
+        b = bucket(len(reqs), 1)
+        steps = self.steps_per_round
+        lengths = [len(self._tokens[r.slot]) for r in reqs]
+        width = min(self.columns, bucket(max(lengths) + steps, self.min_bucket))
+        slot_b = np.full(b, self._scratch, np.int32)
+        length_b = np.zeros(b, np.int32)
+        last_b = np.full(b, self._pad_id, np.int32)
+        count_b = np.zeros(b, np.int32)
+        budget_b = np.zeros(b, np.int32)
+        for i, r in enumerate(reqs):
+            slot_b[i], length_b[i], last_b[i] = r.slot, lengths[i], r.token_ids[-1]
+            count_b[i], budget_b[i] = len(r.token_ids), r.budget
+        rows, flags = self._row_params(reqs, b)
+        with self._counting():
+            self._store, tokens_bk, logprobs_bk, fed_b = _decode(
+                weights, self._store, jnp.asarray(slot_b), jnp.asarray(length_b),
+                jnp.asarray(last_b), jnp.asarray(count_b), jnp.asarray(budget_b), rows,
+                graphdef=graphdef, flags=flags, width=width, steps=steps, pad_id=self._pad_id,
+            )  # fmt: skip
+        tokens_bk, logprobs_bk = np.asarray(tokens_bk), np.asarray(logprobs_bk)
+        fed_b = np.asarray(fed_b)
+        self.stats.decode_rounds += 1
+        for i, r in enumerate(reqs):
+            fed = int(fed_b[i])  # tokens whose KV was written: the last one and new ones
+            self._tokens[r.slot] += r.token_ids[-1:] + tokens_bk[i, : fed - 1].tolist()
+            self._accept(r, tokens_bk[i, :fed].tolist(), logprobs_bk[i, :fed].tolist())
+
+    def _accept(self, r: Request, ids: list[int], logprobs: list[float]) -> None:
+        """Take a request's new tokens: cut at a stop, emit, finish and release if done."""
+        stops = {*self._eos, *r.params.stop_token_ids}
+        room = r.budget - len(r.token_ids)
+        ids, logprobs = ids[:room], logprobs[:room]
+        finish: FinishReason | None = None
+        for j, t in enumerate(ids):
+            if t in stops:
+                ids, logprobs, finish = ids[: j + 1], logprobs[: j + 1], "stop"
+                break
+        if r.params.stop:
+            before = len(r.token_ids)
+            cut = first_stop(r.token_ids + ids, r.params.stop, self.tokenizer.decode)
+            if cut is not None:
+                keep = max(cut - before, 0)
+                ids, logprobs, finish = ids[:keep], logprobs[:keep], "stop"
+        if finish is None and len(r.token_ids) + len(ids) >= r.budget:
+            finish = "length"
+        self.stats.generated_tokens += len(ids)
+        r._emit(ids, logprobs)
+        if finish is not None:
+            self._release(r.slot)
+            r.slot = -1
+            r._finish(finish)
+
+    @contextlib.contextmanager
+    def _counting(self) -> Iterator[None]:
+        """Count the compilations a device call triggers (traces run only when compiling)."""
+        before = _TRACES[0]
+        try:
+            yield
+        finally:
+            self.num_compilations += _TRACES[0] - before
+
+
+def _copy_impl(store: Any, source: jax.Array, target: jax.Array, width: int) -> Any:
+    _TRACES[0] += 1  # runs only while tracing
+
+    def copy(x: jax.Array, axis: int) -> jax.Array:
+        size = list(x.shape[1:])
+        size[axis - 1] = width
+        row = jax.lax.dynamic_slice(x, (source, 0, 0, 0), (1, *size))
+        return jax.lax.dynamic_update_slice(x, row, (target, 0, 0, 0))
+
+    return tuple(LayerCache(copy(c.k, 3), copy(c.v, 2)) for c in store)
+
+
+def _gather(store: Any, slot_b: jax.Array, width: int) -> Any:
+    def rows(x: jax.Array, axis: int) -> jax.Array:
+        size = list(x.shape[1:])
+        size[axis - 1] = width
+
+        def one(slot: jax.Array) -> jax.Array:
+            return jax.lax.dynamic_slice(x, (slot, 0, 0, 0), (1, *size))[0]
+
+        return jax.vmap(one)(slot_b)
+
+    return tuple(LayerCache(rows(c.k, 3), rows(c.v, 2)) for c in store)
+
+
+def _scatter(store: Any, rows: Any, slot_b: jax.Array, start_b: jax.Array, size: int) -> Any:
+    """Write columns ``start .. start + size`` of each working row back to its slot."""
+
+    def body(i: int, store: Any) -> Any:
+        out = []
+        for c, r in zip(store, rows):
+            k = jax.lax.dynamic_slice(
+                r.k[i][None], (0, 0, 0, start_b[i]), (1, *r.k.shape[1:3], size)
+            )
+            v = jax.lax.dynamic_slice(
+                r.v[i][None], (0, 0, start_b[i], 0), (1, r.v.shape[1], size, r.v.shape[3])
+            )
+            out.append(LayerCache(
+                jax.lax.dynamic_update_slice(c.k, k, (slot_b[i], 0, 0, start_b[i])),
+                jax.lax.dynamic_update_slice(c.v, v, (slot_b[i], 0, start_b[i], 0)),
+            ))  # fmt: skip
+        return tuple(out)
+
+    return jax.lax.fori_loop(0, slot_b.shape[0], body, store)
+
+
+def _prefill_impl(
+    weights: Any,
+    store: Any,
+    tokens_mt: jax.Array,
+    start_m: jax.Array,
+    count_m: jax.Array,
+    slot_m: jax.Array,
+    rows: RowParams,
+    *,
+    graphdef: Any,
+    flags: Flags,
+    width: int,
+) -> tuple[Any, jax.Array, jax.Array]:
+    """Prefill each lane's chunk into its row at its own start column; sample from each
+    lane's last real position."""
+    _TRACES[0] += 1  # runs only while tracing
+    model = nnx.merge(graphdef, weights)
+    t = tokens_mt.shape[1]
+    work = _gather(store, slot_m, width)
+
+    def lane(cache: Any, tokens_t: jax.Array, start: jax.Array, count: jax.Array) -> Any:
+        cache = jax.tree.map(lambda x: x[None], cache)
+        positions = (start + jnp.arange(t, dtype=jnp.int32))[None]
+        mask = (jnp.arange(width) < start + count)[None]
+        out = model(
+            tokens_t[None], positions, attention_mask=mask, cache=cache, cache_index=start,
+            last_logits_only=True,
+        )  # fmt: skip
+        hidden = jax.lax.dynamic_slice_in_dim(out.hidden, count - 1, 1, axis=1)
+        logits = model.head(hidden)[0, 0]
+        return logits, jax.tree.map(lambda x: x[0], out.cache)
+
+    logits_mv, work = jax.vmap(lane)(work, tokens_mt, start_m, count_m)
+    # Whole lanes are written back: pad columns past a lane's tokens are never marked.
+    store = _scatter(store, work, slot_m, jnp.zeros_like(start_m), width)
+    token_m, logprob_m = sample_rows(logits_mv, jnp.zeros_like(start_m), rows, flags)
+    return store, token_m, logprob_m
+
+
+def _decode_impl(
+    weights: Any,
+    store: Any,
+    slot_b: jax.Array,
+    length_b: jax.Array,
+    last_b: jax.Array,
+    count_b: jax.Array,
+    budget_b: jax.Array,
+    rows: RowParams,
+    *,
+    graphdef: Any,
+    flags: Flags,
+    width: int,
+    steps: int,
+    pad_id: int,
+) -> tuple[Any, jax.Array, jax.Array, jax.Array]:
+    """Up to `steps` decode steps for the rows in `slot_b`, in a compact working set."""
+    _TRACES[0] += 1  # runs only while tracing
+    model = nnx.merge(graphdef, weights)
+    b = slot_b.shape[0]
+    work = _gather(store, slot_b, width)
+    is_stop = jnp.any(last_b[:, None] == rows.stop_ids, axis=1)
+    done0 = (budget_b == 0) | is_stop | (count_b >= budget_b)
+
+    def row_step(cache: Any, token: jax.Array, column: jax.Array) -> Any:
+        cache = jax.tree.map(lambda x: x[None], cache)
+        mask = (jnp.arange(width) <= column)[None]
+        out = model(
+            token[None, None], column[None, None], attention_mask=mask, cache=cache,
+            cache_index=column,
+        )  # fmt: skip
+        return out.logits[0, 0], jax.tree.map(lambda x: x[0], out.cache)
+
+    def cond(carry: Any) -> jax.Array:
+        j, _, _, _, _, _, done = carry
+        return (j < steps) & ~jnp.all(done)
+
+    def body(carry: Any) -> Any:
+        j, work, last, fed, tokens, logprobs, done = carry
+        logits_bv, work = jax.vmap(row_step)(work, last, length_b + fed)
+        token, logprob = sample_rows(logits_bv, count_b + fed, rows, flags)
+        live = ~done
+        fed = fed + live.astype(jnp.int32)
+        tokens = tokens.at[:, j].set(jnp.where(live, token, pad_id))
+        logprobs = logprobs.at[:, j].set(jnp.where(live, logprob, 0.0))
+        last = jnp.where(live, token, last)
+        stop = jnp.any(token[:, None] == rows.stop_ids, axis=1)
+        done = done | (live & (stop | (count_b + fed >= budget_b)))
+        return j + 1, work, last, fed, tokens, logprobs, done
+
+    zeros = jnp.zeros(b, jnp.int32)
+    carry = (
+        jnp.int32(0), work, last_b, zeros, jnp.full((b, steps), pad_id, jnp.int32),
+        jnp.zeros((b, steps), jnp.float32), done0,
+    )  # fmt: skip
+    _, work, _, fed, tokens, logprobs, _ = jax.lax.while_loop(cond, body, carry)
+    store = _scatter(store, work, slot_b, length_b, steps)
+    return store, tokens, logprobs, fed
+
+
+_TRACES = [0]  # traces (compilations) of the functions below, across engines
+_prefill = jax.jit(
+    _prefill_impl, static_argnames=("graphdef", "flags", "width"), donate_argnames=("store",)
+)
+_decode = jax.jit(
+    _decode_impl, static_argnames=("graphdef", "flags", "width", "steps", "pad_id"),
+    donate_argnames=("store",),
+)  # fmt: skip
+_copy = jax.jit(_copy_impl, static_argnames=("width",), donate_argnums=(0,))
+
+
+def _common_prefix(tokens: list[int], arr: np.ndarray) -> int:
+    n = min(len(tokens), len(arr))
+    if n == 0:
+        return 0
+    eq = np.asarray(tokens[:n], np.int64) == arr[:n]
+    return n if eq.all() else int(np.argmin(eq))
+
+
+class EngineSampler(Sampler):
+    """`Sampler` over an `Engine`: `generate` submits every row and drives the engine until
+    they are done; `engine` is there for callers that stream or submit as they go (rollouts,
+    the server).
+
+    Args:
+        model, tokenizer: as for `JaxSampler`.
+        max_context: prompt + completion tokens per sequence at most.
+        seed: the engine's key for unseeded requests.
+        **engine_kwargs: `Engine` options (``num_slots``, ``prefix_reuse``, ...).
+
+    Attributes:
+        last_stats: the last `generate` call's prefill and decode wall time and token counts.
+    """
+
+    def __init__(
+        self, model: Any, tokenizer: Any, *, max_context: int = 4096, seed: int = 0,
+        **engine_kwargs: Any,
+    ) -> None:  # fmt: skip
+        self.engine = Engine(model, tokenizer, max_context=max_context, seed=seed, **engine_kwargs)
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_context = max_context
+        self._version = 0
+        self._key = jax.random.PRNGKey(seed)
+        self.last_stats: dict[str, float] = {}
+
+    @property
+    def policy_version(self) -> int:  # type: ignore[override]
+        return self._version
+
+    @policy_version.setter
+    def policy_version(self, value: int) -> None:
+        if value != self._version:
+            self.engine.flush()  # cached prefixes were computed with the old weights
+        self._version = value
+
+    @property
+    def num_compilations(self) -> int:
+        return self.engine.num_compilations
+
+    def request_key(self, params: SamplingParams, row: int, base: jax.Array | None = None) -> Any:
+        """Row `row`'s key: ``fold_in(PRNGKey(seed), row)`` as in `JaxSampler`."""
+        if base is None:
+            base = jax.random.PRNGKey(params.seed) if params.seed is not None else self._split()
+        return jax.random.fold_in(base, row)
+
+    def _split(self) -> jax.Array:
+        self._key, key = jax.random.split(self._key)
+        return key
+
+    def generate(
+        self, prompts: Sequence[Sequence[int]], params: SamplingParams
+    ) -> list[list[Completion]]:
+        base = jax.random.PRNGKey(params.seed) if params.seed is not None else self._split()
+        started = time.perf_counter()
+        requests = []
+        for i, prompt in enumerate(prompts):
+            for j in range(params.n):
+                row = i * params.n + j
+                requests.append(
+                    self.engine.submit(prompt, params, key=jax.random.fold_in(base, row))
+                )
+        self.engine.run_until(requests)
+        first = max((r.first_token_at or started) for r in requests)
+        end = time.perf_counter()
+        self.last_stats = {
+            "prefill_s": first - started,
+            "decode_s": end - first,
+            "prompt_tokens": float(sum(len(r.prompt) for r in requests)),
+            "generated_tokens": float(sum(len(r.token_ids) for r in requests)),
+        }
+        flat = [self.completion(r) for r in requests]
+        return [flat[i * params.n : (i + 1) * params.n] for i in range(len(prompts))]
+
+    def completion(self, r: Request) -> Completion:
+        metadata: dict[str, object] = {
+            "policy_version": self._version,
+            "cached_tokens": r.cached_tokens,
+            "prefilled_tokens": r.prefilled_tokens,
+        }
+        if r.error is not None:
+            metadata["error"] = r.error
+        return Completion(
+            token_ids=list(r.token_ids),
+            logprobs=list(r.logprobs),
+            finish_reason=r.finish_reason or "abort",
+            text=self.tokenizer.decode(r.token_ids),
+            metadata=metadata,
+        )
+
+    def close(self) -> None:
+        self.engine.stop()
