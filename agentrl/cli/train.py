@@ -69,7 +69,7 @@ def resolve_config(args: argparse.Namespace) -> Any:
         run = RunDir.open(args.resume)
         if not run.config_path.is_file():
             raise ConfigError(f"run folder {args.resume!r} has no config.yaml to resume from")
-        flags = ["progress=false"] if args.quiet else []
+        flags = ["logging.progress=false"] if args.quiet else []
         return load_config(TrainConfig, run.config_path, [*flags, *args.set])
     env_id = args.env or "deepscaler"
     real = args.model is not None
@@ -87,7 +87,7 @@ def resolve_config(args: argparse.Namespace) -> Any:
         if value is not None:
             flags.append(f"{key}={value}")
     if args.quiet:
-        flags.append("progress=false")
+        flags.append("logging.progress=false")
     return load_config(TrainConfig, args.config, [*flags, *args.set], base=base)
 
 

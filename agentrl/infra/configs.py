@@ -35,9 +35,8 @@ class CheckpointConfig(Config):
 
 
 class LoggingConfig(Config):
-    """Metrics, TensorBoard, progress display and plots."""
+    """Metrics, TensorBoard, progress display and plots (metrics.jsonl gets every step)."""
 
-    every: int = Field(default=1, ge=1, description="Log training metrics every this many steps.")
     tensorboard: bool = Field(default=True, description="Also write TensorBoard event files.")
     progress: bool = Field(default=True, description="Show a progress bar / progress lines.")
     progress_interval_s: float = Field(

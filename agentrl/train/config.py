@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from agentrl.config import Config
-from agentrl.infra.mesh import MeshConfig
+from agentrl.infra.configs import CheckpointConfig, LoggingConfig
 from agentrl.trainers.dpo import DPOConfig
 from agentrl.trainers.grpo import GRPOConfig
 from agentrl.trainers.ppo import PPOConfig
@@ -57,7 +57,10 @@ class WarmStartSection(Config):
     enabled: bool = True
     pool_size: int = Field(default=1000, ge=1, description="worked solutions available")
     batch_size: int = Field(default=64, ge=1)
-    sft: SFTConfig = Field(default=SFTConfig(), description="optimizer etc. of the warm-start")
+    sft: SFTConfig = Field(
+        default=SFTConfig(),
+        description="optimizer etc. of every pool SFT: the warm-start, --control sft, --algo sft",
+    )
     target_accuracy: float = Field(
         default=0.3, ge=0, le=1, description="stop once held-out accuracy reaches this"
     )
@@ -76,6 +79,12 @@ class RolloutSection(Config):
     temperature: float = Field(default=1.0, ge=0)
     top_p: float = Field(default=1.0, gt=0, le=1)
     max_tokens: int = Field(default=64, ge=1, description="completion tokens per turn")
+    max_concurrency: int = Field(
+        default=256,
+        ge=1,
+        description="episodes in flight at once (the sampler's batch); one RL step of the "
+        "embedded default (32 prompts x 8) is one batch",
+    )
     refill_rounds: int = Field(
         default=0,
         ge=0,
@@ -108,11 +117,6 @@ class EvalSection(Config):
     max_tokens: int = Field(default=64, ge=1)
 
 
-class CheckpointSection(Config):
-    every: int = Field(default=50, ge=1, description="RL steps between checkpoints")
-    keep: int = Field(default=2, ge=1, description="checkpoints kept")
-
-
 class TrainConfig(Config):
     """One training run."""
 
@@ -124,17 +128,15 @@ class TrainConfig(Config):
     rollout: RolloutSection = RolloutSection()
     schedule: ScheduleSection = ScheduleSection()
     eval: EvalSection = EvalSection()
-    checkpoint: CheckpointSection = CheckpointSection()
+    checkpoint: CheckpointConfig = CheckpointConfig(every=50, keep=2)
+    logging: LoggingConfig = LoggingConfig()
     grpo: GRPOConfig = GRPOConfig()
     ppo: PPOConfig = PPOConfig()
     dpo: DPOConfig = DPOConfig()
-    sft: SFTConfig = SFTConfig()
     control: Literal["none", "sft"] = Field(
         default="none",
         description="sft: also spend the RL stage's wall time on more warm-start SFT, and compare",
     )
-    mesh: MeshConfig = MeshConfig()
-    progress: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:

@@ -26,7 +26,6 @@ from agentrl.infra.metrics import read_metrics, series
 from agentrl.infra.run_dir import RunDir
 from agentrl.train.config import TrainConfig
 from agentrl.train.stages import (
-    ROLLOUT_BATCH,
     RunContext,
     device_copy,
     host_copy,
@@ -117,7 +116,7 @@ class Trainer:
             tokenizer,
             max_context=config.model.max_context,
             seed=config.seed,
-            max_batch=ROLLOUT_BATCH,
+            max_batch=config.rollout.max_concurrency,
         )
         self.loggers: dict[str, Any] = {}
         # On resume, each stream's log is cut back to the step its stage restarts from: RL
@@ -129,8 +128,10 @@ class Trainer:
         self.ctx.pool = [chat_example(tokenizer, c) for c in data.conversations]
         # The pool exists only when a stage trains on it (warm-start, control or plain SFT).
         self.trained.add(data.pool_prompts)
-        self.rl_ckpt = run.checkpointer(keep=config.checkpoint.keep, every=config.checkpoint.every)
-        self.warm_ckpt = Checkpointer(run.path / "warmstart", keep=1, every=1)
+        self.rl_ckpt = run.checkpointer(config.checkpoint)
+        self.warm_ckpt = Checkpointer(
+            run.path / "warmstart", keep=1, every=1, async_save=config.checkpoint.async_save
+        )
 
     # -- logging --------------------------------------------------------------------------------
     def _log(self, stream: str, step: int, metrics: dict[str, Any]) -> None:
@@ -138,7 +139,9 @@ class Trainer:
             from agentrl.infra.metrics import MetricsLogger
 
             path = self.run.metrics_path if stream == "rl" else self.run.path / f"{stream}.jsonl"
-            tb = self.run.tb_dir if stream == "rl" else self.run.tb_dir / stream
+            tb: Path | None = self.run.tb_dir if stream == "rl" else self.run.tb_dir / stream
+            if not self.config.logging.tensorboard:
+                tb = None
             resume_step = self.restart.get(stream, 0) if self.resuming else None
             self.loggers[stream] = MetricsLogger(path, tb_dir=tb, resume_step=resume_step)
         self.loggers[stream].log(step, metrics)
@@ -314,11 +317,15 @@ class Trainer:
     def _export(self) -> None:
         from agentrl.infra.checkpoint import export_hf
 
+        if not self.config.checkpoint.export_hf:
+            return
         export_hf(self.ctx.model, self.ctx.tokenizer, self.run.path / "model")
 
     def _plots(self) -> None:
         from agentrl.infra.plots import plot_metrics
 
+        if not self.config.logging.plots:
+            return
         if self.run.metrics_path.is_file():  # no RL step ran when a run budget left no time
             plot_metrics(self.run.metrics_path, self.run.plots_dir, title=self.run.path.name)
         warm = self.run.path / "warmstart.jsonl"

@@ -23,10 +23,6 @@ from agentrl.sampling.base import SamplingParams
 from agentrl.train.config import TrainConfig
 from agentrl.train.tasks import HELDOUT_SEED, TaskSplit
 
-# Episodes per generate call: one RL step of the embedded default (32 prompts x 8) is one
-# sampler batch, and the JaxSampler is built with the same `max_batch`.
-ROLLOUT_BATCH = 256
-
 
 @dataclass
 class RunContext:
@@ -71,7 +67,7 @@ class RunContext:
             params=params,
             progress=False,
             max_context=self.config.model.max_context,
-            max_concurrency=ROLLOUT_BATCH,
+            max_concurrency=self.config.rollout.max_concurrency,
             **self.split.heldout_kwargs(),
         )
         trajs = result.trajectories
@@ -88,6 +84,13 @@ class RunContext:
 def _is_correct(trajectory: Any) -> bool:
     correct = trajectory.reward_components.get("correct")
     return bool(correct if correct is not None else trajectory.reward > 0)
+
+
+def _progress(ctx: RunContext, total: int, **kwargs: Any) -> Progress:
+    logging = ctx.config.logging
+    return Progress(
+        total, enabled=logging.progress, interval_s=logging.progress_interval_s, **kwargs
+    )
 
 
 def host_copy(tree: Any) -> Any:
@@ -132,7 +135,7 @@ def warm_start(ctx: RunContext, learner: Any) -> WarmStartResult:
     started = time.perf_counter()
     history: list[tuple[int, float]] = []
     best, since_best, step = -1.0, 0, 0
-    bar = Progress(cfg.max_steps, desc="warm-start", enabled=ctx.config.progress)
+    bar = _progress(ctx, cfg.max_steps, desc="warm-start")
     while step < cfg.max_steps:
         metrics = learner.train_step([ctx.pool[i] for i in next(batches)])
         step += 1
@@ -210,7 +213,7 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
             params=params,
             progress=False,
             max_context=cfg.model.max_context,
-            max_concurrency=ROLLOUT_BATCH,
+            max_concurrency=cfg.rollout.max_concurrency,
             **ctx.split.train_kwargs(
                 step, prompts, cfg.rollout.group_size, round=round_, rounds=rounds
             ),
@@ -288,7 +291,7 @@ def timed_loop(
     Returns (last step, training seconds, [(step, held-out accuracy)]).
     """
     every = ctx.config.eval.every
-    bar = Progress(max_steps, initial=start_step, desc=stream, enabled=ctx.config.progress)
+    bar = _progress(ctx, max_steps, initial=start_step, desc=stream)
     train_s, curve, step = 0.0, [], start_step
     while step < max_steps and (budget_s is None or train_s < budget_s):
         t0 = time.perf_counter()
