@@ -6,8 +6,9 @@
 
 Pipeline: `extract.extract_answer` finds the final answer (order of precedence in
 `agentrl.grading.extract`: a "final answer is $X$" after the last box, the final box or group of
-boxes, ``#### X``, "answer is X", the last math span, a bare short response, the last number
-that stands on its own); gold answers that are worked solutions are extracted the same way.
+boxes, ``#### X``, "answer is X", a closing "Therefore ..." sentence or the last math span, a
+bare short response, the last number that stands on its own); gold answers that are worked
+solutions are extracted the same way.
 `normalize.normalize` rewrites both sides into a canonical LaTeX-ish string;
 `structure.parse` splits tuples, intervals, sets, relations and equation systems;
 `quick.QuickComparator` decides equal strings, plain numbers and ratios in-process; what it
@@ -41,8 +42,8 @@ tests/grading/test_math_verify_cases.py), and why:
 - ``{1,3}`` against ``(1,3)``: Math-Verify wants "equal". Braces around a list make a set, and
   a set is neither an ordered pair nor an interval: wrong.
 Not supported yet (graded wrong where Math-Verify expects equal): matrix arithmetic in the
-answer (a sum or product of matrices), a bare number in a closing sentence after the last math
-span, and ``1 \\le |z| \\le 3/2`` against the union of intervals it describes.
+answer (a sum or product of matrices), and ``1 \\le |z| \\le 3/2`` against the union of
+intervals it describes.
 """
 
 from __future__ import annotations

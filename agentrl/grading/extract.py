@@ -12,7 +12,9 @@ Order of precedence, first that applies:
 4. The last "answer is X" / "final answer: X" phrase: LaTeX right after it, else its clause up to
    the end of the sentence (``The largest $n$ is 34.`` gives ``34``; a wordy clause gives its
    number).
-5. The last math span: ``\\[..\\]`` or ``$$..$$`` (may span lines), ``$..$`` or ``\\(..\\)``
+5. The only number of a closing "Therefore/Thus/So ..." sentence, when it is the last sentence
+   and comes after the last math span (``Therefore, there are 12 such sequences.``); else the
+   last math span: ``\\[..\\]`` or ``$$..$$`` (may span lines), ``$..$`` or ``\\(..\\)``
    (one line; ``\\$`` is a dollar sign, not a delimiter).
 6. The whole response, when it is short and has no words (``1 000``, ``\\frac{10}{9}``).
 7. The last number that stands on its own: a number glued inside a word (``AZYUK2A``) is not an
@@ -45,6 +47,8 @@ _TOKEN_NUMBER_RE = re.compile(
 )
 _UNIT_AFTER_RE = re.compile(rf"(?:{_UNITS}|{_SINGLE_UNITS})(?![A-Za-z])", re.IGNORECASE)
 _COMMAND_RE = re.compile(r"\\[A-Za-z]+")
+_SIGN_OFF_RE = re.compile(r"\s*I hope (?:it|this) is correct\.?\s*$", re.IGNORECASE)
+_CONCLUSION_RE = re.compile(r"(?:therefore|thus|hence|so|in total|altogether)\b", re.IGNORECASE)
 _SENTENCE_END_RE = re.compile(r"\n|\.(?=\s|$)|\s+I hope\b", re.IGNORECASE)
 _BARE_MAX_CHARS = 120
 _SOLUTION_MIN_CHARS = 200
@@ -148,9 +152,12 @@ def _unboxed_answer(text: str) -> str | None:
     if hashes and (hashed := _strip_sentence(hashes[-1].group("ans"))):
         return hashed
     markers = list(_MARKER_RE.finditer(text))
-    if markers and (stated := _clause_answer(text, markers[-1].end())):
+    if markers and (stated := _clause_answer(text, markers[-1])):
         return stated
     spans = math_spans(text)
+    tail = text[spans[-1][1] :] if spans else text
+    if (concluded := _conclusion_number(tail)) is not None:
+        return concluded
     if spans and (content := _span_content(spans[-1])):
         return content
     stripped = text.strip()
@@ -218,16 +225,29 @@ def _leading_span(rest: str) -> str | None:
     return _span_content(spans[0]) or None
 
 
-def _clause_answer(text: str, pos: int) -> str | None:
-    """The answer stated after a marker that ends at `pos` (rule 4)."""
-    rest = text[pos:]
+def _conclusion_number(tail: str) -> str | None:
+    """The number of a closing sentence such as "Therefore, there are 12 sequences." written
+    after the last math span (rule 5), or None."""
+    tail = _SIGN_OFF_RE.sub("", tail.split("<|", 1)[0]).strip()  # "I hope it is correct."
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+|\n", tail) if x.strip()]
+    if not sentences or not _CONCLUSION_RE.match(sentences[-1]):
+        return None
+    numbers = _numbers(sentences[-1])
+    return numbers[0] if len(numbers) == 1 else None
+
+
+def _clause_answer(text: str, marker: re.Match[str]) -> str | None:
+    """The answer stated after a "final answer" marker (rule 4)."""
+    rest = text[marker.end() :]
     span = _leading_span(rest)
     if span is not None:
         return span
     end = _SENTENCE_END_RE.search(rest.lstrip())
     clause = rest.lstrip()[: end.start()] if end else rest.strip()
+    # After "Final Answer:" comes a sentence ("The largest $n$ is 34"); after "answer is" the
+    # answer itself ("5 since 5 is prime").
     is_split = re.split(r"\s(?:is|are|was|equals)\s", clause)
-    if len(is_split) > 1:
+    if marker.group().rstrip().endswith((":", "=")) and len(is_split) > 1:
         clause = is_split[-1]
         if (span := _leading_span(clause)) is not None:
             return span

@@ -204,7 +204,7 @@ def _gold_list(gold: Gold) -> list[str]:
         if isinstance(item, float) and item.is_integer():
             item = int(item)  # JSON numbers such as AMC's `142.0`
         text = str(item) if item is not None else ""
-        text = normalize(_gold_text(text))
+        text = normalize(_gold_text(text)) or normalize(text)
         if text:
             golds.append(text)
     if not golds:

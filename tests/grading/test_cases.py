@@ -286,6 +286,15 @@ CASES: list[tuple[str, object, str, str]] = [
     ("Final Answer: The largest $n$ is 34.", "34", C, "the value after 'is' in the final clause"),
     ("Final Answer: He started 3 hours ago.", "3", C, "a wordy final clause gives its number"),
     ("Thus $x = 7$, as claimed.", "7", C, "no box: the last math span"),
+    (
+        "The common difference is $d=\\frac{90}{n}$. Therefore, there are 12 such sequences. "
+        "I hope it is correct.",
+        "12",
+        C,
+        "the only number of a closing 'Therefore' sentence after the last span",
+    ),
+    ("Thus $x = 3$. Then 2 more checks pass.", "3", C, "... only a closing conclusion sentence"),
+    ("The answer is 5 since 5 is prime.", "5", C, "after 'answer is' comes the answer itself"),
     ("We get \\[\n(7, 6)\n\\]", "(7,6)", C, "display math may cross lines"),
     (r"\frac{10}{9}", "10/9", C, "a bare response is the answer"),
     (B(r"\\frac{1}{2}"), "0.5", C, "a backslash escaped twice (pasted JSON) is one backslash"),
