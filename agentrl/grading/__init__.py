@@ -41,9 +41,8 @@ tests/grading/test_math_verify_cases.py), and why:
   response's last number standing on its own is 9, and a reader sees the answer 9: correct.
 - ``{1,3}`` against ``(1,3)``: Math-Verify wants "equal". Braces around a list make a set, and
   a set is neither an ordered pair nor an interval: wrong.
-Not supported yet (graded wrong where Math-Verify expects equal): matrix arithmetic in the
-answer (a sum or product of matrices), and ``1 \\le |z| \\le 3/2`` against the union of
-intervals it describes.
+Not supported yet (graded wrong where Math-Verify expects equal): ``1 \\le |z| \\le 3/2``
+against the union of intervals it describes.
 """
 
 from __future__ import annotations

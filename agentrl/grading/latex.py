@@ -5,7 +5,8 @@ are kept exact as rationals; `Parsed.inexact` records that one appeared), letter
 letters as symbols (``x_1`` and ``x_{12}`` too), ``e`` and ``i`` as the constants, ``\\pi``,
 ``\\infty``, ``+ - * / ^``, ``\\cdot``, ``\\times``, ``\\div``, implicit products (``2x``,
 ``2\\sqrt{2}``, ``x(y+1)``), ``\\frac``, ``\\sqrt[n]{}``, ``\\binom``, ``!``, ``|x|``,
-``\\lfloor``/``\\lceil``, and the usual functions (``\\sin^2 x``, ``\\log_2 8``, ``\\ln``).
+``\\lfloor``/``\\lceil``, matrices (``\\begin{pmatrix}``, so sums and products of matrices
+evaluate), and the usual functions (``\\sin^2 x``, ``\\log_2 8``, ``\\ln``).
 """
 
 from __future__ import annotations
@@ -189,11 +190,15 @@ class _Parser:
         return expr
 
     def _starts_atom(self, token: str | None) -> bool:
-        if token is None or token in ("}", ")", "]", "\\}", "\\rfloor", "\\rceil", "&"):
+        if token is None or token in ("}", ")", "]", "\\}", "\\rfloor", "\\rceil", "&", "\\end"):
             return False
         if token == "|":
             return self.abs_depth == 0
-        return token[0].isalnum() or token in ("(", "[", "{", ".") or token[0] == "\\"
+        return (
+            token[0].isalnum()
+            or token in ("(", "[", "{", ".")
+            or (token.startswith("\\") and token != "\\")
+        )
 
     def atom(self) -> Any:
         token = self.take()
@@ -248,6 +253,8 @@ class _Parser:
         if name in ("binom", "dbinom", "tbinom"):
             n = self.group()
             return sympy.binomial(n, self.group())
+        if name == "begin":
+            return self._matrix()
         if name == "pi":
             return sympy.pi
         if name == "infty":
@@ -264,6 +271,39 @@ class _Parser:
             # `\dot{x}_0`, `\bar{z}`: a symbol of its own, named after the whole accent.
             return self._symbol(f"{name}({self.group()})")
         raise LatexParseError(f"unknown command \\{name}")
+
+    def _environment_name(self) -> str:
+        self.take("{")
+        parts = []
+        while self.peek() not in ("}", None):
+            parts.append(self.take())
+        self.take("}")
+        return "".join(parts)
+
+    def _matrix(self) -> Any:
+        """``\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}`` as a sympy Matrix."""
+        name = self._environment_name()
+        if not name.endswith("matrix"):
+            raise LatexParseError(f"unknown environment {name!r}")
+        rows: list[list[Any]] = [[]]
+        while self.peek() != "\\end":
+            token = self.peek()
+            if token is None:
+                raise LatexParseError("matrix without \\end")
+            if token == "\\":  # `\\\\` (two tokens) ends a row
+                self.take()
+                self.take("\\")
+                rows.append([])
+            elif token == "&":
+                self.take()
+            else:
+                rows[-1].append(self.expression())
+        self.take("\\end")
+        self._environment_name()
+        rows = [row for row in rows if row]
+        if not rows or any(len(row) != len(rows[0]) for row in rows):
+            raise LatexParseError("matrix rows of different lengths")
+        return sympy.Matrix(rows)
 
     def _function(self, name: str) -> Any:
         base = None

@@ -46,7 +46,10 @@ _LABEL_RE = re.compile(r"[A-Za-z](?:_\{?\w+\}?|\([a-z]\))?|\\[a-zA-Z]+|[A-Za-z][
 _SUBSCRIPT_RE = re.compile(r"_\{[^{}]*\}|_\w")
 _NAME_RE = re.compile(r"(?:[A-Za-z(),:|{}^'\s/]|\\(?:frac|angle|overline|vec|hat|bar)(?![a-z]))+")
 _CONSTANTS = frozenset(("e", "i", "\\pi", "\\infty"))
-_MATRIX_RE = re.compile(r"\\begin\{[pbvBV]?matrix\}(.*)\\end\{[pbvBV]?matrix\}", re.DOTALL)
+# One matrix, nothing around it: `\\begin{pmatrix}..\\end{pmatrix}+\\begin{pmatrix}..` is a sum.
+_MATRIX_RE = re.compile(
+    r"\\begin\{[pbvBV]?matrix\}((?:(?!\\begin\{|\\end\{).)*)\\end\{[pbvBV]?matrix\}", re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,16 @@ def _as_values(node: Node, other: Node) -> Node:
     return Node("set", items=values)
 
 
+def _matrix_text(node: Node) -> str | None:
+    """A matrix node written back as LaTeX (None when a cell is not a plain value)."""
+    rows = []
+    for row in node.items:
+        if any(cell.kind != "leaf" for cell in row.items):
+            return None
+        rows.append("&".join(cell.text for cell in row.items))
+    return "\\begin{pmatrix}" + "\\\\".join(rows) + "\\end{pmatrix}"
+
+
 def _as_tuple(node: Node, other_kind: str) -> Node:
     """A one-column (or one-row) matrix read as a tuple, when compared with a tuple."""
     if node.kind != "matrix" or other_kind != "seq":
@@ -277,6 +290,11 @@ def compare(a: Node, b: Node, leaf: LeafComparator) -> bool | None:
         a = a.items[0]
     if b.kind == "set" and len(b.items) == 1 and a.kind != "set":
         b = b.items[0]
+    for x, y in ((a, b), (b, a)):
+        if x.kind == "matrix" and y.kind == "leaf" and "\\begin{" in y.text:
+            # Matrix arithmetic (`A + B`, `AB`) is evaluated by the sympy comparator.
+            text = _matrix_text(x)
+            return leaf.equal(text, y.text) if text is not None else False
     a, b = _as_tuple(a, b.kind), _as_tuple(b, a.kind)
     a, b = _as_interval(a, b.kind), _as_interval(b, a.kind)
     if a.kind != b.kind:

@@ -38,7 +38,14 @@ class SympyComparator:
         except (LatexParseError, TypeError, ValueError, ZeroDivisionError) as e:
             self.notes.append(f"cannot parse: {e}")
             return False
-        return expressions_equal(pa.expr, pb.expr, inexact=pa.inexact or pb.inexact)
+        inexact = pa.inexact or pb.inexact
+        matrices = [isinstance(x, sympy.MatrixBase) for x in (pa.expr, pb.expr)]
+        if any(matrices):
+            if not all(matrices) or pa.expr.shape != pb.expr.shape:
+                return False
+            pairs = zip(pa.expr, pb.expr)  # entry by entry, row-major
+            return all(expressions_equal(x, y, inexact=inexact) for x, y in pairs)
+        return expressions_equal(pa.expr, pb.expr, inexact=inexact)
 
     def relation_equal(self, op: str, a: tuple[str, str], b: tuple[str, str]) -> bool | None:
         try:

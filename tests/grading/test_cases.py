@@ -240,6 +240,20 @@ CASES: list[tuple[str, object, str, str]] = [
         "bmatrix vs pmatrix, values",
     ),
     (B("(-1, 2)"), r"\begin{pmatrix} -1 \\ 2 \end{pmatrix}", C, "a column vector is a tuple"),
+    (
+        r"$\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}"
+        r"\begin{pmatrix} 5 & 6 \\ 7 & 8 \end{pmatrix}$",
+        r"\begin{pmatrix} 19 & 22 \\ 43 & 50 \end{pmatrix}",
+        C,
+        "a product of matrices is evaluated",
+    ),
+    (
+        r"$\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix} + "
+        r"\begin{pmatrix} 5 & 6 \\ 7 & 8 \end{pmatrix}$",
+        r"\begin{pmatrix} 6 & 8 \\ 10 & 13 \end{pmatrix}",
+        W,
+        "... and a sum, entry by entry",
+    ),
     (B("(2, -1)"), r"\begin{pmatrix} -1 \\ 2 \end{pmatrix}", W, "... in order"),
     # --- equations and inequalities -----------------------------------------------------------
     (B("x=3"), "3", C, "peers: `x =` label dropped"),
