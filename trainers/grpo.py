@@ -5,30 +5,47 @@
 
 One `train_step` takes one rollout batch: it computes reference log-probs (when a KL term needs
 them) and advantages once, then runs ``num_inner_epochs`` passes of ``num_minibatches`` optimizer
-steps, every one reusing the rollout's log-probs as ``pi_old``. The variants are config choices:
+steps, every one reusing the rollout's log-probs as ``pi_old``. The variants are config choices,
+named by ``variant`` (``GRPOConfig(variant="dapo")``, ``grpo: {variant: dapo}`` in YAML,
+``--set grpo.variant=dapo``), which fills the fields below that are not given explicitly:
 
-- GRPO: `GroupNormalized` advantages, `PPOClip`, ``seq_mean``, k3 KL to the reference.
-- Dr.GRPO (`GRPOConfig.dr_grpo`): no std division, ``token_sum`` over a constant budget.
-- DAPO (`GRPOConfig.dapo`): clip-higher, ``token_mean``, dynamic sampling, overlong filtering.
-- GSPO (`GRPOConfig.gspo`): the sequence-level ratio.
-- RLOO / REINFORCE++: ``advantage: {kind: rloo}`` / ``{kind: reinforce_pp, kl_coef: ...}``.
+- ``grpo``: `GroupNormalized` advantages, `PPOClip` (0.2), ``seq_mean``.
+- ``dr_grpo``: `DrGRPO` advantages (no std division), ``token_sum`` over a constant budget,
+  which ``norm_constant`` must give (e.g. the rollout's ``max_tokens``).
+- ``dapo``: clip-higher `PPOClip` (0.2 / 0.28), ``token_mean``, dynamic sampling, overlong
+  filtering.
+- ``gspo``: the sequence-level ratio (`GSPO`), ``seq_mean``.
+- ``rloo`` / ``reinforce_pp``: `RLOO` / `ReinforcePlusPlus` advantages (the latter's ``kl_coef``
+  folds a KL penalty into the return).
+
+A field given explicitly wins over the variant (``variant: dapo, dynamic_sampling: false`` is DAPO
+without dynamic sampling), and a partial ``policy_loss``/``advantage`` mapping of the same kind
+is merged into the variant's (``variant: dapo, policy_loss: {eps_high: 0.3}``). A dumped config
+(`model_dump`) leaves out the fields equal to its variant's values, so it reloads to an equal
+config and a changed ``variant`` in a loaded file or an override takes effect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 from jax.sharding import Mesh
-from pydantic import Field, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from agentrl.trajectory import Trajectory
 
-from .advantages import AdvantageEstimator, DrGRPO, GroupNormalized, ReinforcePlusPlus
+from .advantages import RLOO, AdvantageEstimator, DrGRPO, GroupNormalized, ReinforcePlusPlus
 from .batching import (
     OVERLONG_TERMINATIONS,
     TokenBatch,
@@ -82,9 +99,33 @@ class RLConfig(LearnerConfig):
         return self
 
 
+Variant = Literal["grpo", "dr_grpo", "dapo", "gspo", "rloo", "reinforce_pp"]
+
+# What each variant sets; the fields a variant leaves out keep GRPOConfig's defaults.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "grpo": {},
+    "dr_grpo": {"advantage": DrGRPO(), "aggregation": "token_sum"},
+    "dapo": {
+        "policy_loss": PPOClip(eps_low=0.2, eps_high=0.28),
+        "aggregation": "token_mean",
+        "dynamic_sampling": True,
+        "overlong_filter": True,
+    },
+    "gspo": {"policy_loss": GSPO(), "aggregation": "seq_mean"},
+    "rloo": {"advantage": RLOO()},
+    "reinforce_pp": {"advantage": ReinforcePlusPlus()},
+}
+VARIANT_FIELDS = ("advantage", "policy_loss", "aggregation", "dynamic_sampling", "overlong_filter")
+
+
 class GRPOConfig(RLConfig):
     """Critic-free group RL."""
 
+    variant: Variant = Field(
+        default="grpo",
+        description="grpo, dr_grpo (needs norm_constant), dapo, gspo, rloo or reinforce_pp: fills "
+        "advantage, policy_loss, aggregation, dynamic_sampling and overlong_filter where not given",
+    )
     advantage: AdvantageEstimator = Field(
         default=GroupNormalized(), description="grpo, dr_grpo, rloo or reinforce_pp"
     )
@@ -93,26 +134,63 @@ class GRPOConfig(RLConfig):
     )
 
     @classmethod
+    def variant_values(cls, variant: str) -> dict[str, Any]:
+        """The value of every variant-set field under `variant` (its own or the default)."""
+        if variant not in VARIANTS:
+            raise ValueError(f"got variant={variant!r}, need one of {', '.join(VARIANTS)}")
+        defaults = {name: cls.model_fields[name].default for name in VARIANT_FIELDS}
+        return {**defaults, **VARIANTS[variant]}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_variant(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        variant = data.get("variant", "grpo")
+        if not isinstance(variant, str) or variant not in VARIANTS:
+            return data  # the field's own validation names the bad value
+        out = dict(data)
+        for name, value in cls.variant_values(variant).items():
+            given = out.get(name)
+            if name not in out:
+                out[name] = value
+            elif (
+                isinstance(value, BaseModel)
+                and isinstance(given, dict)
+                and given.get("kind", value.kind) == value.kind  # type: ignore[attr-defined]
+            ):
+                out[name] = {**value.model_dump(), **given}
+        from_variant = "aggregation" not in data and out["aggregation"] == "token_sum"
+        if from_variant and out.get("norm_constant") is None:
+            raise ValueError(
+                f"variant {variant!r} sums token losses over a "
+                "constant budget: need norm_constant > 0 (e.g. the rollout's max_tokens), got None"
+            )
+        return out
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Leave out what the variant gives, so that a changed `variant` in the dump takes effect.
+        data = handler(self)
+        for name, value in self.variant_values(self.variant).items():
+            if getattr(self, name) == value:
+                data.pop(name, None)
+        return data
+
+    @classmethod
     def dr_grpo(cls, max_tokens: int, **overrides: Any) -> GRPOConfig:
         """Dr.GRPO: mean-only baseline, token sums over a constant `max_tokens` budget."""
-        base = dict(advantage=DrGRPO(), aggregation="token_sum", norm_constant=float(max_tokens))
-        return cls(**{**base, **overrides})
+        return cls(**{"variant": "dr_grpo", "norm_constant": float(max_tokens), **overrides})
 
     @classmethod
     def dapo(cls, **overrides: Any) -> GRPOConfig:
         """DAPO: clip-higher (0.2 / 0.28), token-level loss, dynamic sampling, overlong filter."""
-        base = dict(
-            policy_loss=PPOClip(eps_low=0.2, eps_high=0.28),
-            aggregation="token_mean",
-            dynamic_sampling=True,
-            overlong_filter=True,
-        )
-        return cls(**{**base, **overrides})
+        return cls(**{"variant": "dapo", **overrides})
 
     @classmethod
     def gspo(cls, **overrides: Any) -> GRPOConfig:
         """GSPO: sequence-level importance ratio, sequence-mean loss."""
-        return cls(**{**dict(policy_loss=GSPO(), aggregation="seq_mean"), **overrides})
+        return cls(**{"variant": "gspo", **overrides})
 
 
 def policy_loss_terms(
