@@ -55,6 +55,7 @@ def rollout(
     progress: bool = True,
     env_kwargs: Mapping[str, Any] | None = None,
     on_trajectory: Callable[[Trajectory], None] | None = None,
+    engine: str = "auto",
 ) -> RolloutResult:
     """Run episodes of `env` with `sampler` and return their trajectories.
 
@@ -87,6 +88,12 @@ def rollout(
         env_kwargs: keyword arguments for ``agentrl.make`` when `env` is an id.
         on_trajectory: called with each trajectory as its episode ends (e.g. a
             `TrajectoryWriter.write`).
+        engine: ``"continuous"``: no turn barrier; each episode's next completion is requested
+            as soon as its env step returns, and its env step starts as soon as the completion
+            is decoded, on the sampler's continuous-batching engine (an `EngineSampler`), which
+            keeps each episode's KV cache between turns. ``"static"``: one `generate` call per
+            turn for every active episode (any sampler). ``"auto"`` (default): continuous when
+            the sampler has an engine, else static.
 
     Returns:
         `RolloutResult` with one trajectory per planned episode, in plan order (groups are
@@ -118,6 +125,16 @@ def rollout(
             raise ConfigError(f"got {name}={value}, need >= 1")
     if step_timeout is not None and step_timeout <= 0:
         raise ConfigError(f"got step_timeout={step_timeout}, need > 0 or None")
+    if engine not in ("auto", "static", "continuous"):
+        raise ConfigError(f"got engine={engine!r}, need 'auto', 'static' or 'continuous'")
+    continuous = hasattr(sampler, "engine") and hasattr(sampler, "completion")
+    if engine == "continuous" and not continuous:
+        raise ConfigError(
+            f"engine='continuous' needs an EngineSampler, got {type(sampler).__name__}; "
+            "use engine='static' for other samplers"
+        )
+    if engine == "continuous" and pipeline:
+        raise ConfigError("pipeline=True applies to engine='static' only")
     plans = plan_episodes(
         num_episodes=num_episodes, tasks=tasks, seeds=seeds, group_size=group_size, seed=seed
     )
@@ -135,6 +152,10 @@ def rollout(
         pipeline=pipeline,
         on_trajectory=on_trajectory,
     )
+    if continuous and engine != "static" and not pipeline:
+        from agentrl.rollout.continuous import ContinuousLoop
+
+        return ContinuousLoop(runner, sampler.engine).run(plans, progress=progress)  # type: ignore[attr-defined]
     return runner.run(plans, progress=progress)
 
 
