@@ -536,6 +536,13 @@ def _environment(scratch: str) -> dict[str, str]:
     }
 
 
+def _children_of(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def _kill_all(proc: subprocess.Popen[bytes], uid: int | None) -> None:
     """SIGKILL the run's process group and, with an own uid, every process of that uid."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -651,7 +658,8 @@ def _run(
     info: dict[str, str],
 ) -> SandboxResult:
     netns = limits.isolate_network and _can_unshare_net()
-    if files_mechanism(limits) == "bwrap":
+    bwrap = files_mechanism(limits) == "bwrap"
+    if bwrap:
         probe = _files_probe()
         read = _read_paths(limits, list(probe["paths"]))
         binds = _bwrap_binds(read, (scratch,))  # --dev provides /dev/null
@@ -681,6 +689,9 @@ def _run(
         if cgroup is not None:  # before the code is sent: the child is still waiting on stdin
             with contextlib.suppress(OSError):  # if it fails the other layers still hold
                 cgroup.add(proc.pid)
+                if bwrap:  # its child may have been forked before: move it too
+                    for pid in _children_of(proc.pid):
+                        cgroup.add(pid)
         try:
             if proc.stdin is not None:
                 proc.stdin.write(code.encode("utf-8", errors="surrogatepass"))
@@ -697,10 +708,13 @@ def _run(
         if proc.stdout is not None:
             proc.stdout.close()
     output, cut = collector.text()
+    code = proc.returncode
+    if bwrap and code is not None and code > 128:  # bwrap exits 128 + N for a child killed by N
+        code = 128 - code
     return SandboxResult(
         output=output,
-        exit_code=proc.returncode,
-        reason=_reason(limits, proc.returncode, stopped, output),
+        exit_code=code,
+        reason=_reason(limits, code, stopped, output),
         duration_s=time.monotonic() - start,
         bytes_cut=max(cut, 0),
         isolation=info,
