@@ -708,13 +708,13 @@ def _run(
         if proc.stdout is not None:
             proc.stdout.close()
     output, cut = collector.text()
-    code = proc.returncode
-    if bwrap and code is not None and code > 128:  # bwrap exits 128 + N for a child killed by N
-        code = 128 - code
+    status = proc.returncode
+    if bwrap and status is not None and status > 128:  # bwrap exits 128 + N for a child killed by N
+        status = 128 - status
     return SandboxResult(
         output=output,
-        exit_code=code,
-        reason=_reason(limits, code, stopped, output),
+        exit_code=status,
+        reason=_reason(limits, status, stopped, output),
         duration_s=time.monotonic() - start,
         bytes_cut=max(cut, 0),
         isolation=info,
