@@ -195,6 +195,7 @@ def test_the_environment_holds_no_secrets_of_the_caller(monkeypatch):
         "OPENBLAS_NUM_THREADS",
         "MKL_NUM_THREADS",
         "LC_CTYPE",  # added by the interpreter for its UTF-8 mode
+        "PWD",  # set by bubblewrap to the scratch directory
     }, environment
 
 
