@@ -46,11 +46,23 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--record", metavar="DIR", help="write requests/answers as trajectories")
     parser.add_argument("--served-model-name", help="the model id clients use (default: folder)")
     parser.add_argument("--max-context", type=int, default=4096, help="prompt + completion cap")
-    parser.add_argument("--max-batch", type=int, default=64, help="prompts per generate call")
+    parser.add_argument(
+        "--max-batch",
+        type=int,
+        default=64,
+        help="prompts per generate call (continuous: decode slots)",
+    )
     parser.add_argument("--batch-window-ms", type=float, default=5.0, help="wait to batch (ms)")
     parser.add_argument("--max-request-mb", type=float, default=8.0, help="largest request body")
     parser.add_argument("--tool-format", default="hermes", help="tool-call syntax to parse")
     parser.add_argument("--seed", type=int, default=0, help="sampler seed")
+    parser.add_argument(
+        "--engine",
+        choices=["continuous", "static"],
+        default="continuous",
+        help="continuous: requests join a running decode batch, streams are live, chat "
+        "follow-ups reuse cached prefixes (default); static: batched generate calls",
+    )
     parser.set_defaults(func=run)
 
 
@@ -63,12 +75,22 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from agentrl.sampling.jax_sampler import JaxSampler
+    from agentrl.sampling.base import Sampler
     from agentrl.serve import create_app
 
-    sampler = JaxSampler(
-        model, tokenizer, max_context=args.max_context, seed=args.seed, max_batch=args.max_batch
-    )
+    sampler: Sampler
+    if args.engine == "continuous":
+        from agentrl.sampling.engine import EngineSampler
+
+        sampler = EngineSampler(
+            model, tokenizer, max_context=args.max_context, seed=args.seed, num_slots=args.max_batch
+        )
+    else:
+        from agentrl.sampling.jax_sampler import JaxSampler
+
+        sampler = JaxSampler(
+            model, tokenizer, max_context=args.max_context, seed=args.seed, max_batch=args.max_batch
+        )
     app = create_app(
         sampler,
         tokenizer,
@@ -79,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         batch_window_s=args.batch_window_ms / 1000,
         tool_format=args.tool_format,
         record_dir=args.record,
+        engine=args.engine,
     )
     print(f"agentrl serve: {args.served_model_name or name} on http://{args.host}:{args.port}/v1")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")

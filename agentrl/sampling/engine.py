@@ -152,6 +152,7 @@ class Request:
         self.prefilled = 0  # prompt tokens whose KV is in the row so far
         self.cut: int | None = None  # stop-string cut
         self._done = threading.Event()
+        self._callbacks: list[Callable[[Request], None]] = []
         self._stream: queue.SimpleQueue[tuple[list[int], list[float]] | None] | None = None
 
     @property
@@ -182,11 +183,19 @@ class Request:
         if self.on_token is not None and ids:
             self.on_token(self, ids, logprobs)
 
+    def add_done_callback(self, fn: Callable[[Request], None]) -> None:
+        """Call ``fn(request)`` when it finishes (from the engine's thread), or now if done."""
+        self._callbacks.append(fn)
+        if self.done:
+            fn(self)
+
     def _finish(self, reason: FinishReason) -> None:
         self.finish_reason = reason
         self._done.set()
         if self._stream is not None:
             self._stream.put(None)
+        for fn in self._callbacks:
+            fn(self)
 
 
 @dataclasses.dataclass
@@ -825,15 +834,24 @@ class EngineSampler(Sampler):
     def num_compilations(self) -> int:
         return self.engine.num_compilations
 
-    def request_key(self, params: SamplingParams, row: int, base: jax.Array | None = None) -> Any:
-        """Row `row`'s key: ``fold_in(PRNGKey(seed), row)`` as in `JaxSampler`."""
-        if base is None:
-            base = jax.random.PRNGKey(params.seed) if params.seed is not None else self._split()
-        return jax.random.fold_in(base, row)
-
     def _split(self) -> jax.Array:
         self._key, key = jax.random.split(self._key)
         return key
+
+    def submit(
+        self,
+        prompt: Sequence[int],
+        params: SamplingParams,
+        *,
+        on_token: Callable[[Request, list[int], list[float]], None] | None = None,
+    ) -> list[Request]:
+        """Queue `params.n` completions of `prompt` (keys as in `generate`); the engine runs
+        them when driven (`Engine.step`) or on its background thread (`Engine.start`)."""
+        base = jax.random.PRNGKey(params.seed) if params.seed is not None else self._split()
+        return [
+            self.engine.submit(prompt, params, key=jax.random.fold_in(base, j), on_token=on_token)
+            for j in range(params.n)
+        ]
 
     def generate(
         self, prompts: Sequence[Sequence[int]], params: SamplingParams

@@ -186,7 +186,7 @@ class OpenAISampler(Sampler):
             "model": await self._model_name(),
             "prompt": [int(t) for t in prompt],
             **_sampling_fields(params),
-            "logprobs": 1,
+            "logprobs": 0,  # the sampled tokens' log-probs, no alternatives
             "echo": False,
             "return_tokens_as_token_ids": True,
             "return_token_ids": True,

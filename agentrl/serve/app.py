@@ -1,9 +1,12 @@
 """The OpenAI-compatible app: ``/v1/models``, ``/v1/completions``, ``/v1/chat/completions``
 (plain and streaming, with tool calls and log-probs) and ``/health``, over any `Sampler`.
 
-Streaming note: samplers return whole completions, so a streamed answer starts once its
-completion is done and then arrives token by token (one SSE chunk per token, with its log-prob
-when asked). Clients see the OpenAI stream format; time-to-first-token equals full latency.
+Two backends. Over an `EngineSampler` (the default for ``agentrl serve``), every request joins
+the engine's running decode batch as it arrives, a streamed answer (one prompt, ``n=1``, no
+stop strings or tools, whose text must be seen whole) sends each token as it is decoded, and a
+chat follow-up reuses its conversation's cached prefix (``usage.prompt_tokens_details``). Over
+any other `Sampler`, requests are batched into ``generate`` calls (`BatchingEngine`) and a
+streamed answer starts once its completion is done, then arrives token by token.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from agentrl.sampling.base import Completion, Sampler, SamplingParams
 from agentrl.serve import protocol as p
 from agentrl.serve.batching import BatchingEngine
+from agentrl.serve.continuous import ContinuousServing
 from agentrl.serve.recording import Recorder
 
 log = logging.getLogger("agentrl.serve")
@@ -42,6 +46,7 @@ def create_app(
     default_max_tokens: int = 1024,
     tool_format: str = "hermes",
     record_dir: str | None = None,
+    engine: str = "auto",
 ) -> FastAPI:
     """Build the app. Serve it with uvicorn (``agentrl serve``) or `agentrl.serve.ServerThread`.
 
@@ -56,14 +61,29 @@ def create_app(
         default_max_tokens: chat requests without ``max_tokens`` get at most this many.
         tool_format: how tool calls are parsed from the model's text (`parse_tool_calls`).
         record_dir: write every request and answer there as trajectories (JSONL).
+        engine: ``"continuous"`` (needs an `EngineSampler`): requests join its running batch
+            and stream as decoded; ``"static"``: batched ``generate`` calls; ``"auto"``:
+            continuous when the sampler has an engine.
     """
+    if engine not in ("auto", "static", "continuous"):
+        raise ValueError(f"got engine={engine!r}, need 'auto', 'static' or 'continuous'")
+    has_engine = hasattr(sampler, "engine") and hasattr(sampler, "submit")
+    if engine == "continuous" and not has_engine:
+        raise ValueError(
+            f"engine='continuous' needs an EngineSampler, got {type(sampler).__name__}"
+        )
+    backend: BatchingEngine | ContinuousServing
+    if has_engine and engine != "static":
+        backend = ContinuousServing(sampler)
+    else:
+        backend = BatchingEngine(sampler, max_batch=max_batch, window_s=batch_window_s)
     server = _Server(
         sampler=sampler,
         tokenizer=tokenizer,
         model_name=model_name,
         api_key=api_key,
         max_request_bytes=max_request_bytes,
-        engine=BatchingEngine(sampler, max_batch=max_batch, window_s=batch_window_s),
+        engine=backend,
         default_max_tokens=default_max_tokens,
         tool_format=tool_format,
         recorder=Recorder(record_dir) if record_dir else None,
@@ -120,7 +140,7 @@ class _Server:
         model_name: str,
         api_key: str | None,
         max_request_bytes: int,
-        engine: BatchingEngine,
+        engine: BatchingEngine | ContinuousServing,
         default_max_tokens: int,
         tool_format: str,
         recorder: Recorder | None,
@@ -161,6 +181,9 @@ class _Server:
             first = e.errors()[0]
             where = ".".join(str(x) for x in first["loc"])
             raise p.APIError(400, f"{where}: {first['msg']}", param=where) from None
+        refused = parsed.unsupported() if isinstance(parsed, p.SamplingRequest) else None
+        if refused is not None:
+            raise refused
         name = getattr(parsed, "model", None)
         if name is not None and name != self.model_name:
             raise p.APIError(
@@ -255,6 +278,8 @@ class _Server:
         if req.stream and len(prompts) > 1:
             raise p.APIError(400, "streaming supports one prompt per request", param="stream")
         params = req.sampling_params(self._max_tokens(req.max_tokens, max(map(len, prompts))))
+        if req.stream and self._live(req):
+            return _sse_async(self._completion_live(prompts[0], params, req))
         results = await asyncio.gather(*(self._generate(x, params) for x in prompts))
         rid = p.new_id("cmpl")
         choices: list[p.Choice] = []
@@ -280,6 +305,114 @@ class _Server:
             "choices": [self._completion_choice(c, req) for c in choices],
             "usage": p.usage(n_prompt, choices),
         }
+
+    # --- streaming as decoded (continuous engine) -----------------------------------------
+
+    def _live(self, req: p.SamplingRequest) -> bool:
+        """Whether this streamed request can send tokens as they are decoded."""
+        return isinstance(self.engine, ContinuousServing) and req.n == 1 and not req.stops
+
+    async def _pieces(
+        self, prompt: list[int], params: SamplingParams, req: p.SamplingRequest
+    ) -> AsyncIterator[tuple[int, str, float] | Completion]:
+        """``(token id, the visible text it adds, log-prob)`` per token as decoded, then the
+        `Completion`. EOS tokens add no text; a token ending inside a character adds ''."""
+        assert isinstance(self.engine, ContinuousServing)
+        eos = set(self.tokenizer.eos_token_ids)
+        ids: list[int] = []
+        shown = ""
+        async for item in self.engine.stream(prompt, params):
+            if isinstance(item, Completion):
+                yield item
+                return
+            for token, logprob in zip(*item):
+                ids.append(token)
+                visible = [t for t in ids if t not in eos]
+                text = self.tokenizer.decode(visible, skip_special_tokens=req.skip_special_tokens)
+                if text.endswith("\ufffd"):
+                    yield token, "", logprob
+                    continue
+                piece, shown = text[len(shown) :], text
+                yield token, piece, logprob
+
+    def _record_live(
+        self, endpoint: str, rid: str, prompt: list[int], choice: p.Choice, **extra: Any
+    ) -> p.Choice:
+        if self.recorder is not None:
+            self.recorder.record(
+                endpoint=endpoint, request_id=rid, prompt_ids=prompt, choices=[choice],
+                policy_version=self.sampler.policy_version, **extra,
+            )  # fmt: skip
+        return choice
+
+    async def _completion_live(
+        self, prompt: list[int], params: SamplingParams, req: p.CompletionRequest
+    ) -> AsyncIterator[dict[str, Any]]:
+        rid = p.new_id("cmpl")
+        head = {
+            "id": rid,
+            "object": "text_completion",
+            "created": p.now(),
+            "model": self.model_name,
+        }
+        offset = 0
+        async for item in self._pieces(prompt, params, req):
+            if isinstance(item, Completion):
+                choice = self._choices(0, [item], req)[0]
+                self._record_live("/v1/completions", rid, prompt, choice)
+                end = {"index": 0, "text": "", "logprobs": None,
+                       "finish_reason": choice.finish_reason}  # fmt: skip
+                yield {**head, "choices": [end]}
+                if req.stream_options and req.stream_options.include_usage:
+                    yield {**head, "choices": [], "usage": p.usage(len(prompt), [choice])}
+                return
+            token, piece, logprob = item
+            entry: dict[str, Any] = {"index": 0, "text": piece, "logprobs": None,
+                                     "finish_reason": None}  # fmt: skip
+            if req.logprobs is not None:
+                label = p.token_label(token, piece, req.return_tokens_as_token_ids)
+                entry["logprobs"] = {"tokens": [label], "token_logprobs": [logprob],
+                                     "top_logprobs": None, "text_offset": [offset]}  # fmt: skip
+            if req.return_token_ids:
+                entry["token_ids"] = [token]
+            offset += len(piece)
+            yield {**head, "choices": [entry]}
+
+    async def _chat_live(
+        self,
+        prompt: list[int],
+        params: SamplingParams,
+        req: p.ChatRequest,
+        messages: list[dict[str, Any]],
+    ) -> AsyncIterator[dict[str, Any]]:
+        rid = p.new_id("chatcmpl")
+        head = {"id": rid, "object": "chat.completion.chunk", "created": p.now(),
+                "model": self.model_name}  # fmt: skip
+
+        def chunk(delta: dict[str, Any], finish: str | None = None, logprobs: Any = None) -> Any:
+            entry = {"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+            return {**head, "choices": [entry]}
+
+        yield chunk({"role": "assistant", "content": ""})
+        async for item in self._pieces(prompt, params, req):
+            if isinstance(item, Completion):
+                choice = self._choices(0, [item], req)[0]
+                reply = {"role": "assistant", "content": choice.text}
+                self._record_live(
+                    "/v1/chat/completions", rid, prompt, choice, messages=messages, replies=[reply]
+                )
+                yield chunk({}, choice.finish_reason)
+                if req.stream_options and req.stream_options.include_usage:
+                    yield {**head, "choices": [], "usage": p.usage(len(prompt), [choice])}
+                return
+            token, piece, logprob = item
+            logprobs = None
+            if req.logprobs:
+                label = p.token_label(token, piece, req.return_tokens_as_token_ids)
+                entry = {"token": label, "logprob": logprob, "bytes": list(piece.encode()),
+                         "top_logprobs": []}  # fmt: skip
+                logprobs = {"content": [entry]}
+            yield chunk({"content": piece}, logprobs=logprobs)
 
     def _completion_choice(self, c: p.Choice, req: p.CompletionRequest) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -341,6 +474,8 @@ class _Server:
         prompt = self._check_ids(prompt)
         asked = req.max_completion_tokens or req.max_tokens
         params = req.sampling_params(self._max_tokens(asked, len(prompt)))
+        if req.stream and not use_tools and self._live(req):
+            return _sse_async(self._chat_live(prompt, params, req, messages))
         choices = self._choices(0, await self._generate(prompt, params), req)
         replies = [self._reply(c, use_tools) for c in choices]
         rid = p.new_id("chatcmpl")
@@ -469,6 +604,17 @@ def _visible_pieces(c: p.Choice) -> list[str]:
     else:
         pieces = [c.text]
     return pieces
+
+
+def _sse_async(chunks: AsyncIterator[dict[str, Any]]) -> StreamingResponse:
+    async def events() -> AsyncIterator[str]:
+        async for chunk in chunks:
+            yield f"data: {json.dumps(chunk)}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
 
 
 def _sse(chunks: Iterator[dict[str, Any]]) -> StreamingResponse:

@@ -3,7 +3,9 @@
 Requests follow the OpenAI API plus the vLLM extensions agentrl's own client uses (``top_k``,
 ``min_p``, ``stop_token_ids``, ``include_stop_str_in_output``, ``return_tokens_as_token_ids``,
 ``return_token_ids``, a token-id list as ``prompt``). Unknown fields are ignored, as OpenAI
-clients send many optional ones.
+clients send many optional ones, but a known field this server cannot honour (penalties,
+``logit_bias``, top alternatives in log-probs, ``best_of``, a forced ``tool_choice``) is
+rejected with HTTP 400 when set to anything but its no-op value: never silently dropped.
 """
 
 from __future__ import annotations
@@ -64,6 +66,34 @@ class SamplingRequest(BaseModel):
     return_tokens_as_token_ids: bool = False
     return_token_ids: bool = False
     skip_special_tokens: bool = True
+    # Accepted by OpenAI/vLLM, not implemented here: only their no-op values pass (`unsupported`).
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    repetition_penalty: float | None = None
+    logit_bias: dict[str, float] | None = None
+    best_of: int | None = None
+    use_beam_search: bool | None = None
+    length_penalty: float | None = None
+    min_tokens: int | None = None
+
+    def unsupported(self) -> APIError | None:
+        """A 400 for the first field set to something this server would otherwise ignore."""
+        no_ops: list[tuple[str, Any, Any]] = [
+            ("presence_penalty", self.presence_penalty, (None, 0)),
+            ("frequency_penalty", self.frequency_penalty, (None, 0)),
+            ("repetition_penalty", self.repetition_penalty, (None, 1)),
+            ("logit_bias", self.logit_bias, (None, {})),
+            ("best_of", self.best_of, (None, self.n)),
+            ("use_beam_search", self.use_beam_search, (None, False)),
+            ("length_penalty", self.length_penalty, (None, 1)),
+            ("min_tokens", self.min_tokens, (None, 0)),
+        ]
+        for name, value, allowed in no_ops:
+            if value not in allowed:
+                return APIError(
+                    400, f"{name}={value!r} is not supported by this server", param=name
+                )
+        return None
 
     @property
     def stops(self) -> tuple[str, ...]:
@@ -96,6 +126,16 @@ class CompletionRequest(SamplingRequest):
     logprobs: int | None = Field(None, ge=0, le=20)
     echo: bool = False
 
+    def unsupported(self) -> APIError | None:
+        if self.logprobs:
+            return APIError(
+                400,
+                f"logprobs={self.logprobs} asks for the top alternatives of each token, which "
+                "this server does not compute; logprobs=0 returns the sampled tokens' log-probs",
+                param="logprobs",
+            )
+        return super().unsupported()
+
 
 class ChatRequest(SamplingRequest):
     """``POST /v1/chat/completions``."""
@@ -107,6 +147,24 @@ class ChatRequest(SamplingRequest):
     max_completion_tokens: int | None = Field(None, ge=1)
     logprobs: bool = False
     top_logprobs: int | None = Field(None, ge=0, le=20)
+
+    def unsupported(self) -> APIError | None:
+        if self.top_logprobs:
+            return APIError(
+                400,
+                f"top_logprobs={self.top_logprobs} is not supported (this server does not "
+                "compute alternatives); use logprobs=true with top_logprobs 0 or unset",
+                param="top_logprobs",
+            )
+        choice = self.tool_choice
+        if choice not in (None, "none", "auto"):
+            return APIError(
+                400,
+                f"tool_choice={choice!r} is not supported; use 'auto' or 'none' (the model "
+                "decides whether to call a tool)",
+                param="tool_choice",
+            )
+        return super().unsupported()
 
 
 def new_id(prefix: str) -> str:
@@ -216,13 +274,20 @@ def chat_logprobs(choice: Choice, as_ids: bool) -> dict[str, Any]:
     }
 
 
-def usage(prompt_tokens: int, choices: Sequence[Choice]) -> dict[str, int]:
+def usage(prompt_tokens: int, choices: Sequence[Choice]) -> dict[str, Any]:
     completion_tokens = sum(len(c.token_ids) for c in choices)
-    return {
+    out: dict[str, Any] = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
     }
+    cached = [c.completion.metadata.get("cached_tokens") for c in choices]
+    if cached and all(isinstance(n, int) for n in cached):
+        # Prompt tokens whose KV the engine reused (the first choice of each prompt counts).
+        out["prompt_tokens_details"] = {
+            "cached_tokens": min(n for n in cached if isinstance(n, int))
+        }
+    return out
 
 
 def now() -> int:

@@ -133,7 +133,7 @@ def test_completions_with_token_ids_and_logprobs(client, tok):
         model="scripted",
         prompt=prompt,
         max_tokens=5,
-        logprobs=1,
+        logprobs=0,  # the sampled tokens (alternatives are refused: see below)
         n=2,
         extra_body={"return_tokens_as_token_ids": True, "return_token_ids": True},
     )
@@ -298,3 +298,50 @@ def test_a_failing_sampler_answers_500_and_the_server_keeps_serving(tok):
         assert "RuntimeError: device on fire" in broken.json()["error"]["message"]
         ok = httpx.post(running.url + "/v1/chat/completions", json={**body, "max_tokens": 5})
         assert ok.status_code == 200 and ok.json()["choices"][0]["message"]["content"] == "fine"
+
+
+@pytest.mark.parametrize(
+    ("path", "extra", "param"),
+    [
+        ("/v1/chat/completions", {"presence_penalty": 0.5}, "presence_penalty"),
+        ("/v1/chat/completions", {"frequency_penalty": -1.0}, "frequency_penalty"),
+        ("/v1/chat/completions", {"logit_bias": {"42": 5}}, "logit_bias"),
+        ("/v1/chat/completions", {"logprobs": True, "top_logprobs": 2}, "top_logprobs"),
+        ("/v1/chat/completions", {"tool_choice": "required", "tools": [ADD]}, "tool_choice"),
+        (
+            "/v1/chat/completions",
+            {"tool_choice": {"type": "function", "function": {"name": "add"}}, "tools": [ADD]},
+            "tool_choice",
+        ),
+        ("/v1/completions", {"logprobs": 2}, "logprobs"),
+        ("/v1/completions", {"best_of": 3}, "best_of"),
+        ("/v1/completions", {"repetition_penalty": 1.2}, "repetition_penalty"),
+    ],
+)
+def test_fields_it_cannot_honour_are_refused_not_dropped(server, path, extra, param):
+    body = {"model": "scripted", **extra}
+    if path.endswith("chat/completions"):
+        body["messages"] = [{"role": "user", "content": "hi"}]
+    else:
+        body["prompt"] = "hi"
+    response = httpx.post(server.url + path, json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["param"] == param and param in error["message"]
+
+
+def test_no_op_values_of_those_fields_are_accepted(server):
+    body = {
+        "model": "scripted",
+        "messages": [{"role": "user", "content": "hi"}],
+        "presence_penalty": 0,
+        "frequency_penalty": 0.0,
+        "logit_bias": {},
+        "logprobs": True,
+        "top_logprobs": 0,
+        "tool_choice": "auto",
+    }
+    assert httpx.post(server.url + "/v1/chat/completions", json=body).status_code == 200
+    plain = {"model": "scripted", "prompt": "hi", "logprobs": 0, "best_of": 1}
+    answer = httpx.post(server.url + "/v1/completions", json=plain).json()
+    assert answer["choices"][0]["logprobs"]["token_logprobs"]
