@@ -1,11 +1,14 @@
 """``agentrl serve`` throughput and latency with the tiny model, as JSON.
 
 Starts the server in this process (loopback, a free port), then for 1, 8 and 32 concurrent
-clients sends chat completions for ``--seconds`` and reports requests/s and p50/p99 latency.
-Each level first runs a warm-up so XLA compilation of its batch shapes is not counted.
+clients sends streamed chat completions for ``--seconds`` and reports requests/s, time to first
+token (the first content chunk) and p50/p99 latency, for each engine: ``static`` (`JaxSampler`,
+requests batched into ``generate`` calls, a stream starts once its completion is done) and
+``continuous`` (`EngineSampler`: requests join the running decode batch, tokens stream as
+decoded). Each level first runs a warm-up so XLA compilation of its shapes is not counted.
 
     python benchmarks/serve.py
-    python benchmarks/serve.py --clients 1 8 --max-tokens 64 --seconds 20
+    python benchmarks/serve.py --clients 32 --max-tokens 32 --seconds 10 --engine static continuous
 
 ``--scripted`` swaps the model for a `ScriptedSampler` (no model compute): what is left is
 the cost of HTTP, JSON, batching and templating.
@@ -18,6 +21,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import threading
 import time
 
@@ -34,10 +38,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--batch-window-ms", type=float, default=5.0)
     parser.add_argument("--scripted", action="store_true")
+    parser.add_argument(
+        "--engine", nargs="+", default=["static", "continuous"], choices=["static", "continuous"]
+    )
     return parser.parse_args()
 
 
-def make_app(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def make_app(args: argparse.Namespace, engine: str):  # type: ignore[no-untyped-def]
     from agentrl.serve import create_app
 
     if args.scripted:
@@ -48,21 +55,30 @@ def make_app(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         sampler = ScriptedSampler(tok, ["The answer is \\boxed{4}."], max_context=4096)
         policy = "scripted"
     else:
+        from agentrl.sampling.engine import EngineSampler
         from agentrl.sampling.jax_sampler import JaxSampler
         from agentrl.testing import tiny_model
 
         model, tok = tiny_model()
-        sampler = JaxSampler(model, tok, max_context=1024, max_batch=64)
+        if engine == "continuous":
+            sampler = EngineSampler(model, tok, max_context=1024, num_slots=64)
+        else:
+            sampler = JaxSampler(model, tok, max_context=1024, max_batch=64)
         policy = "tiny"
     app = create_app(
-        sampler, tok, model_name=policy, max_batch=64, batch_window_s=args.batch_window_ms / 1000
-    )
+        sampler, tok, model_name=policy, max_batch=64, batch_window_s=args.batch_window_ms / 1000,
+        engine=engine if not args.scripted else "static",
+    )  # fmt: skip
     return app, policy
 
 
-def load(url: str, model: str, clients: int, seconds: float, max_tokens: int) -> list[float]:
-    """Latencies (s) of the requests that finished within `seconds`, from `clients` threads."""
+def load(
+    url: str, model: str, clients: int, seconds: float, max_tokens: int
+) -> tuple[list[float], list[float]]:
+    """Latencies and times to first token (s) of the streamed requests that finished within
+    `seconds`, from `clients` threads."""
     latencies: list[float] = []
+    firsts: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     stop_at = time.perf_counter() + seconds
@@ -76,15 +92,22 @@ def load(url: str, model: str, clients: int, seconds: float, max_tokens: int) ->
                     "messages": [{"role": "user", "content": f"What is {k} + {i}?"}],
                     "max_tokens": max_tokens,
                     "temperature": 1.0,
+                    "stream": True,
                 }
                 start = time.perf_counter()
-                response = http.post("/v1/chat/completions", json=body)
+                first = None
+                with http.stream("POST", "/v1/chat/completions", json=body) as response:
+                    for line in response.iter_lines():
+                        if first is None and '"content": "' in line and '"content": ""' not in line:
+                            first = time.perf_counter() - start
+                    status = response.status_code
                 took = time.perf_counter() - start
                 with lock:
-                    if response.status_code == 200:
+                    if status == 200:
                         latencies.append(took)
+                        firsts.append(took if first is None else first)
                     else:
-                        errors.append(f"{response.status_code}: {response.text[:200]}")
+                        errors.append(f"{status}")
                 i += 1
 
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
@@ -94,7 +117,7 @@ def load(url: str, model: str, clients: int, seconds: float, max_tokens: int) ->
         t.join()
     if errors:
         raise SystemExit(f"{len(errors)} requests failed, first: {errors[0]}")
-    return latencies
+    return latencies, firsts
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -106,26 +129,30 @@ def main() -> None:
     args = parse_args()
     from agentrl.serve import ServerThread
 
-    app, policy = make_app(args)
     results = []
-    with ServerThread(app) as server:
-        for clients in args.clients:
-            load(server.url, policy, clients, args.warmup, args.max_tokens)
-            start = time.perf_counter()
-            latencies = load(server.url, policy, clients, args.seconds, args.max_tokens)
-            wall = time.perf_counter() - start
-            health = httpx.get(server.url + "/health").json()
-            results.append(
-                {
-                    "clients": clients,
-                    "requests": len(latencies),
-                    "requests_per_s": round(len(latencies) / wall, 2),
-                    "p50_ms": round(1000 * statistics.median(latencies), 1),
-                    "p99_ms": round(1000 * percentile(latencies, 0.99), 1),
-                    "largest_batch": health["largest_batch"],
-                }
-            )
-            print(json.dumps(results[-1]), flush=True)
+    for engine in args.engine:
+        app, policy = make_app(args, engine)
+        with ServerThread(app) as server:
+            for clients in args.clients:
+                load(server.url, policy, clients, args.warmup, args.max_tokens)
+                start = time.perf_counter()
+                latencies, firsts = load(server.url, policy, clients, args.seconds, args.max_tokens)
+                wall = time.perf_counter() - start
+                health = httpx.get(server.url + "/health").json()
+                results.append(
+                    {
+                        "engine": engine,
+                        "clients": clients,
+                        "requests": len(latencies),
+                        "requests_per_s": round(len(latencies) / wall, 2),
+                        "ttft_p50_ms": round(1000 * statistics.median(firsts), 1),
+                        "ttft_p99_ms": round(1000 * percentile(firsts, 0.99), 1),
+                        "p50_ms": round(1000 * statistics.median(latencies), 1),
+                        "p99_ms": round(1000 * percentile(latencies, 0.99), 1),
+                        "largest_batch": health["largest_batch"],
+                    }
+                )
+                print(json.dumps(results[-1]), file=sys.stderr, flush=True)  # progress
     report = {
         "benchmark": "serve",
         "policy": policy,
