@@ -82,13 +82,19 @@ class ToolMathEnv(MathEnv):
         tool_messages = run_tool_calls(action, self.tools, self.tool_format, turn=self.turn)
         if tool_messages is not None:
             components = {"correct": 0.0, "tool_calls": float(len(tool_messages))}
-            return Turn(tool_messages, 0.0, False, components)
+            return Turn(tool_messages, 0.0, False, components, info=self._isolation())
         if "\\boxed" in action or "\\fbox" in action:
             turn = self._grade_turn(action)
             turn.components = {"correct": turn.reward, "tool_calls": 0.0}
             return turn
         reminder: list[Message] = [{"role": "user", "content": REMINDER}]
         return Turn(reminder, 0.0, False, {"correct": 0.0, "tool_calls": 0.0})
+
+    def _isolation(self) -> dict[str, Any]:
+        """Which kernel isolation confines each code-running tool (``info["isolation"]``), so a
+        run's trajectories say whether model code could read the host's files."""
+        found = {t.name: t.fn.isolation["files"] for t in self.tools if _isolation_of(t)}
+        return {"isolation": found} if found else {}
 
     def sft_messages(self) -> list[Message] | None:
         """Prompt, a calculator call and its real result, then the worked solution.
@@ -107,3 +113,7 @@ class ToolMathEnv(MathEnv):
             "content": format_tool_call(call, self.tool_format),
         }
         return [plain[0], request, *execute_tool_calls([calculator], [call]), plain[1]]
+
+
+def _isolation_of(tool: Any) -> bool:
+    return isinstance(getattr(getattr(tool, "fn", None), "isolation", None), dict)

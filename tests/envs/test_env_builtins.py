@@ -232,3 +232,18 @@ def test_procedural_solutions_grade_correct_with_the_real_grader():
                 assert verdict == "correct", (p, verdict)
                 wrong = p.solution.replace(f"\\boxed{{{p.answer}}}", f"\\boxed{{{p.answer}1}}")
                 assert grade(wrong, p.answer).verdict == "wrong", wrong
+
+
+def test_tool_math_records_the_sandbox_isolation_of_a_python_turn() -> None:
+    """A trajectory says whether model code could read the host's files: a python tool turn's
+    info names the kernel mechanism (or "none") confining it; a plain turn carries none."""
+    from agentrl.tools.sandbox import isolation
+
+    env = agentrl.make("tool-math", kinds=["addsub"], difficulty=[1])
+    env.reset(seed=0)
+    call = '<tool_call>{"name": "python", "arguments": {"code": "print(1 + 1)"}}</tool_call>'
+    _, _, _, _, info = env.step(call)
+    python = next(t for t in env.unwrapped.tools if t.name == "python")
+    assert info["isolation"] == {"python": isolation(python.fn.limits)["files"]}
+    _, _, _, _, info = env.step("I think it is 2.")
+    assert "isolation" not in info
