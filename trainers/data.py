@@ -32,12 +32,17 @@ class PreferencePair:
 
 
 def _assistant_turn_ids(
-    tokenizer: Any, history: list[dict[str, Any]], content: str, tools: Any
+    tokenizer: Any, history: list[dict[str, Any]], message: Mapping[str, Any], tools: Any
 ) -> list[int]:
-    """The ids of an assistant turn as a sampler would emit them: the content, then the first
-    end-of-turn (EOS) token the template puts after it, and nothing after that."""
+    """The ids of an assistant turn as a sampler would emit them: the content and any tool
+    calls as the template writes them, then the first end-of-turn (EOS) token the template
+    puts after them, and nothing after that."""
+    content = str(message.get("content") or "")
+    turn_message: dict[str, Any] = {"role": "assistant", "content": content}
+    if message.get("tool_calls"):
+        turn_message["tool_calls"] = message["tool_calls"]
     opened = tokenizer.render(history, tools, True)
-    closed = tokenizer.render([*history, {"role": "assistant", "content": content}], tools, False)
+    closed = tokenizer.render([*history, turn_message], tools, False)
     turn = closed[len(opened) :] if closed.startswith(opened) else content
     ends = []
     for eos in (tokenizer.decode([i]) for i in tokenizer.eos_token_ids):
@@ -51,7 +56,11 @@ def chat_example(
     tokenizer: Any, messages: Sequence[Mapping[str, Any]], tools: Sequence[Any] | None = None
 ) -> SequenceExample:
     """Tokenize a conversation with the chat template; the loss mask covers assistant turns
-    (their content and end-of-turn token), nothing else.
+    (their content, tool calls and end-of-turn token), nothing else.
+
+    An assistant turn enters as the sampler would have produced it: its rendered text becomes
+    the turn's tokens (tool calls written by the template), and later turns are appended the
+    way a rollout appends them (`ChatSession`), so a trained sequence is a rollout's sequence.
 
     Raises:
         ConfigError: no assistant message, or the conversation starts with one.
@@ -68,8 +77,7 @@ def chat_example(
     session.start(list(messages[:first]))
     i = first
     while i < len(messages):
-        content = str(messages[i].get("content") or "")
-        session.add_completion(_assistant_turn_ids(tokenizer, session.messages, content, tools))
+        session.add_completion(_assistant_turn_ids(tokenizer, session.messages, messages[i], tools))
         j = i + 1
         while j < len(messages) and messages[j].get("role") != "assistant":
             j += 1

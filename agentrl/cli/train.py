@@ -24,9 +24,17 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--env", default=None, help="registered env id (default: deepscaler)")
-    p.add_argument("--algo", choices=["grpo", "ppo", "dpo", "sft"], help="default: grpo")
+    p.add_argument("--algo", choices=["grpo", "ppo", "dpo", "sft", "distill"], help="default: grpo")
     p.add_argument("--model", help="Hugging Face checkpoint folder (default: built-in tiny model)")
-    p.add_argument("--data", help="training data file (DeepScaleR/GSM8K JSON, JSONL or Parquet)")
+    p.add_argument(
+        "--data",
+        help="training data: the env's problems (DeepScaleR/GSM8K JSON, JSONL or Parquet), chat "
+        "records {messages, tools} for --algo sft/distill, or {prompt, chosen, rejected} pairs "
+        "for --algo dpo (JSON, JSONL, Parquet or a datasets.save_to_disk folder)",
+    )
+    p.add_argument(
+        "--teacher", help="--algo distill: the teacher's Hugging Face folder (same tokenizer)"
+    )
     p.add_argument("--config", help="YAML config file (see --print-config)")
     p.add_argument(
         "--set",
@@ -49,7 +57,9 @@ def register(subparsers: Any) -> None:
 
 
 # Flags that would silently disagree with the config.yaml of a run being resumed.
-RESUME_CLASHES = ("env", "algo", "model", "data", "config", "seed", "control", "run_dir")
+RESUME_CLASHES = (
+    "env", "algo", "model", "data", "teacher", "config", "seed", "control", "run_dir",
+)  # fmt: skip
 
 
 def resolve_config(args: argparse.Namespace) -> Any:
@@ -79,7 +89,8 @@ def resolve_config(args: argparse.Namespace) -> Any:
     for flag, key in (
         ("algo", "algo"),
         ("model", "model.path"),
-        ("data", "env.data"),
+        ("data", data_key(args.data)),
+        ("teacher", "model.teacher"),
         ("seed", "seed"),
         ("control", "control"),
     ):
@@ -89,6 +100,16 @@ def resolve_config(args: argparse.Namespace) -> Any:
     if args.quiet:
         flags.append("logging.progress=false")
     return load_config(TrainConfig, args.config, [*flags, *args.set], base=base)
+
+
+def data_key(path: str | None) -> str:
+    """Where ``--data`` goes: ``data`` for chat records or preference pairs (a file of your
+    own), ``env.data`` for the env's problems (which the env reads and checks)."""
+    if path is None:
+        return "env.data"
+    from agentrl.train.datasets import data_kind
+
+    return "env.data" if data_kind(path) == "env" else "data"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,12 +13,13 @@ from pydantic import Field, model_validator
 
 from agentrl.config import Config
 from agentrl.infra.configs import CheckpointConfig, LoggingConfig
+from agentrl.trainers.distill import DistillConfig
 from agentrl.trainers.dpo import DPOConfig
 from agentrl.trainers.grpo import GRPOConfig
 from agentrl.trainers.ppo import PPOConfig
 from agentrl.trainers.sft import SFTConfig
 
-Algo = Literal["grpo", "ppo", "dpo", "sft"]
+Algo = Literal["grpo", "ppo", "dpo", "sft", "distill"]
 PRESETS = Path(__file__).parent / "presets"
 
 
@@ -32,6 +33,10 @@ class ModelSection(Config):
         default_factory=dict, description="overrides of the built-in tiny model's config"
     )
     max_context: int = Field(default=512, ge=16, description="prompt + completion tokens at most")
+    teacher: str | None = Field(
+        default=None,
+        description="algo=distill: the teacher's Hugging Face folder (the same tokenizer)",
+    )
 
 
 class EnvSection(Config):
@@ -133,6 +138,13 @@ class TrainConfig(Config):
     grpo: GRPOConfig = GRPOConfig()
     ppo: PPOConfig = PPOConfig()
     dpo: DPOConfig = DPOConfig()
+    distill: DistillConfig = DistillConfig()
+    data: str | None = Field(
+        default=None,
+        description="a file of your own (agentrl.train.datasets): chat records for algo=sft "
+        "or distill (instead of the env's worked solutions), preference pairs for algo=dpo "
+        "(instead of pairs from rollouts); batches of warm_start.batch_size",
+    )
     control: Literal["none", "sft"] = Field(
         default="none",
         description="sft: also spend the RL stage's wall time on more warm-start SFT, and compare",
@@ -142,7 +154,9 @@ class TrainConfig(Config):
     def _check(self) -> TrainConfig:
         if self.algo == "grpo" and self.rollout.group_size < 2:
             raise ValueError(f"got rollout.group_size={self.rollout.group_size}, GRPO needs >= 2")
-        if self.algo == "dpo" and self.rollout.group_size < 2:
+        if self.algo == "distill" and self.model.teacher is None:
+            raise ValueError("got algo=distill without model.teacher (--teacher DIR)")
+        if self.algo == "dpo" and self.data is None and self.rollout.group_size < 2:
             raise ValueError(
                 f"got rollout.group_size={self.rollout.group_size}, online DPO needs >= 2"
             )

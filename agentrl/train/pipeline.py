@@ -17,14 +17,22 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentrl.errors import ConfigError
+from agentrl.errors import ConfigError, EnvError
 from agentrl.infra.metrics import read_metrics, series
 from agentrl.infra.run_dir import RunDir
 from agentrl.train.config import TrainConfig
+from agentrl.train.datasets import (
+    Chat,
+    Preference,
+    fields_found,
+    fit_context,
+    read_own_data,
+    same_vocabulary,
+)
 from agentrl.train.stages import (
     RunContext,
     device_copy,
@@ -50,6 +58,27 @@ def build_policy(config: TrainConfig) -> tuple[Any, Any]:
     return tiny_model(seed=config.seed, **config.model.tiny)
 
 
+def check_teacher(config: TrainConfig) -> None:
+    """algo=distill: the teacher folder's tokenizer must be the student's (the teacher scores
+    the student's token ids). Reads the tokenizers only, so a bad teacher fails fast.
+
+    Raises:
+        ConfigError: no such folder, or the two vocabularies differ (naming both).
+    """
+    from agentrl.tokenizer import Tokenizer
+
+    teacher = config.model.teacher
+    if teacher is None or not Path(teacher).is_dir():
+        raise ConfigError(f"got model.teacher={teacher!r}, need a Hugging Face model folder")
+    if config.model.path is not None:
+        student, student_name = Tokenizer.from_pretrained(config.model.path), config.model.path
+    else:
+        from agentrl.models.tiny import tiny_tokenizer
+
+        student, student_name = tiny_tokenizer(), "the built-in tiny model"
+    same_vocabulary(student, Tokenizer.from_pretrained(teacher), student_name, teacher)
+
+
 def build_split(config: TrainConfig) -> tuple[TaskSplit, Any | None]:
     """The training env, held-out selection, and the env holding warm-start solutions."""
     import agentrl
@@ -63,7 +92,16 @@ def build_split(config: TrainConfig) -> tuple[TaskSplit, Any | None]:
                 what = "a folder" if Path(data).is_dir() else "not there"
                 raise ConfigError(f"got {key}={data!r}, which is {what}; need a data file")
             kwargs["data"] = data
-        return agentrl.make(env_cfg.id, **kwargs)
+        try:
+            return agentrl.make(env_cfg.id, **kwargs)
+        except EnvError as e:  # name what the file has: it may be meant as chat data
+            if data is None:
+                raise
+            raise ConfigError(
+                f"got {key}={data!r}, which env {env_cfg.id!r} cannot use ({e}); "
+                f"{fields_found(data)}; chat data needs 'messages', preference pairs "
+                "'prompt', 'chosen', 'rejected' (pass those as data=FILE)"
+            ) from None
 
     env = make("env.data", env_cfg.data)
     eval_env = make("env.eval_data", env_cfg.eval_data) if env_cfg.eval_data else None
@@ -73,24 +111,42 @@ def build_split(config: TrainConfig) -> tuple[TaskSplit, Any | None]:
 
 @dataclass
 class RunData:
-    """Every problem a run uses: the split, and the warm-start pool with its prompts."""
+    """Every problem a run uses: the split, the SFT pool with its prompts, and a data file's
+    preference pairs (``data``, algo=dpo)."""
 
     split: TaskSplit
-    conversations: list[Any]
+    conversations: list[Chat]
     pool_prompts: list[str]
+    pairs: list[Preference] = field(default_factory=list)
 
 
 def prepare_data(config: TrainConfig) -> RunData:
-    """The task split and the warm-start conversations: every data check of a run, done
-    before anything slow (or a run folder) is made."""
+    """The task split, the SFT pool (a chat file's conversations, else the env's worked
+    solutions) and preference pairs: every data check of a run, done before anything slow
+    (or a run folder) is made."""
+    if config.algo == "distill":
+        check_teacher(config)
     split, sft_env = build_split(config)
-    conversations: list[Any] = []
-    prompts: list[str] = []
-    if config.warm_start.enabled or config.algo == "sft" or config.control == "sft":
-        conversations, prompts = split.warm_start_conversations(
-            config.warm_start.pool_size, sft_env
+    if config.data is not None:
+        own = read_own_data(
+            config.data, config.algo, split.heldout_prompts(), mode=config.distill.mode
         )
-    return RunData(split, conversations, prompts)
+        if own.held_out:
+            _say(f"{own.held_out} records of {config.data} are held-out problems, left out")
+        if own.kind == "chat":
+            return RunData(split, own.chats, own.prompts)
+    else:
+        own = None
+    conversations: list[Chat] = []
+    prompts: list[str] = []
+    on_pool = config.algo == "sft" or (
+        config.algo == "distill" and config.distill.mode != "on_policy"
+    )
+    if config.warm_start.enabled or on_pool or config.control == "sft":
+        solutions, prompts = split.warm_start_conversations(config.warm_start.pool_size, sft_env)
+        conversations = [Chat(list(m)) for m in solutions]
+    pairs = own.pairs if own is not None else []
+    return RunData(split, conversations, prompts + [p.prompt_text for p in pairs], pairs)
 
 
 class Trainer:
@@ -106,7 +162,6 @@ class Trainer:
     ) -> None:
         from agentrl.infra.checkpoint import Checkpointer
         from agentrl.sampling.jax_sampler import JaxSampler
-        from agentrl.trainers.data import chat_example
 
         self.config, self.run, self.resuming = config, run, resuming
         self.started = time.perf_counter()
@@ -125,13 +180,35 @@ class Trainer:
         self.trained = TrainedPrompts.open(run.data_dir, data.split)
         self.ctx = RunContext(config, model, tokenizer, sampler, data.split, self._log)
         self.ctx.on_prompts = self.trained.add
-        self.ctx.pool = [chat_example(tokenizer, c) for c in data.conversations]
+        self.ctx.pool = self._fit([c.example(tokenizer) for c in data.conversations], "pool")
+        self.ctx.pairs = [p.pair(tokenizer) for p in data.pairs]
+        if config.algo == "distill":
+            from agentrl.models import load
+
+            self.ctx.teacher = load(str(config.model.teacher))[0]
         # The pool exists only when a stage trains on it (warm-start, control or plain SFT).
         self.trained.add(data.pool_prompts)
         self.rl_ckpt = run.checkpointer(config.checkpoint)
         self.warm_ckpt = Checkpointer(
             run.path / "warmstart", keep=1, every=1, async_save=config.checkpoint.async_save
         )
+
+    def _fit(self, examples: list[Any], what: str) -> list[Any]:
+        """`examples` cut to ``model.max_context`` tokens, saying how many were."""
+        limit = self.config.model.max_context
+        kept, cut, dropped = fit_context(examples, limit)
+        if cut:
+            _say(
+                f"{cut} of {len(examples)} {what} sequences are longer than "
+                f"model.max_context={limit}: cut there ({dropped} left with no assistant "
+                "token, dropped)"
+            )
+        if examples and not kept:
+            raise ConfigError(
+                f"every {what} sequence loses all its assistant tokens when cut to "
+                f"model.max_context={limit}; raise it"
+            )
+        return kept
 
     # -- logging --------------------------------------------------------------------------------
     def _log(self, stream: str, step: int, metrics: dict[str, Any]) -> None:
@@ -262,6 +339,7 @@ class Trainer:
                 "env": cfg.env.id,
                 "algo": cfg.algo,
                 "model": cfg.model.path or "builtin-tiny",
+                **({"data_file": cfg.data} if cfg.data is not None else {}),
             }
         )
         learner = sft_learner(self.ctx)

@@ -35,6 +35,8 @@ class RunContext:
     split: TaskSplit
     log: Callable[[str, int, dict[str, Any]], None]  # (stream, step, metrics)
     pool: list[Any] = field(default_factory=list)  # warm-start SequenceExamples
+    pairs: list[Any] = field(default_factory=list)  # a preference file's PreferencePairs
+    teacher: Any = None  # algo=distill's frozen teacher
     # Told each RL rollout's prompts (the run's record of what it trained on).
     on_prompts: Callable[[Iterable[str | None]], None] = lambda prompts: None
     error_steps: int = 0  # RL steps that had failed episodes so far
@@ -177,6 +179,10 @@ def rl_learner(ctx: RunContext) -> Any:
         )
     if cfg.algo == "dpo":
         return DPOLearner(cfg.dpo, ctx.model, pad_id=pad)
+    if cfg.algo == "distill":
+        from agentrl.trainers.distill import DistillLearner
+
+        return DistillLearner(cfg.distill, ctx.model, ctx.teacher, pad_id=pad)
     return sft_learner(ctx)
 
 
@@ -190,8 +196,12 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
     from agentrl.trainers.batching import informative_groups
 
     cfg = ctx.config
-    if cfg.algo == "sft":  # plain SFT: more pool epochs (the `--control sft` comparison)
+    # Offline steps: plain SFT (more pool epochs, as the `--control sft` comparison), logit or
+    # feature distillation on the pool, DPO on a preference file's pairs.
+    if cfg.algo == "sft" or (cfg.algo == "distill" and cfg.distill.mode != "on_policy"):
         return pool_sft_step(ctx, learner, step)
+    if cfg.algo == "dpo" and ctx.pairs:
+        return pair_step(ctx, learner, step)
     prompts = cfg.rollout.prompts_per_step
     refill = cfg.algo == "grpo" and cfg.grpo.dynamic_sampling and cfg.rollout.refill_rounds > 0
     rounds = 1 + cfg.rollout.refill_rounds if refill else 1
@@ -268,11 +278,24 @@ def learn(algo: str, learner: Any, trajectories: list[Any]) -> dict[str, float]:
 
 
 def pool_sft_step(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float], int]:
-    """One SFT step on a batch of the worked-solution pool drawn from (seed, step)."""
+    """One step on a batch of the SFT pool drawn from (seed, step): SFT, or distillation
+    toward the teacher on the same sequences."""
     rng = np.random.default_rng([ctx.config.seed, step])
-    batch = rng.integers(0, len(ctx.pool), ctx.config.warm_start.batch_size)
-    metrics = learner.train_step([ctx.pool[i] for i in batch])
-    return metrics, int(metrics.get("tokens", 0))
+    batch = [ctx.pool[i] for i in rng.integers(0, len(ctx.pool), ctx.config.warm_start.batch_size)]
+    metrics = learner.train_step(batch)
+    if "tokens" not in metrics:  # distillation does not count them
+        metrics = {**metrics, "tokens": float(sum(sum(ex.loss_mask) for ex in batch))}
+    return metrics, int(metrics["tokens"])
+
+
+def pair_step(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float], int]:
+    """One DPO step on a batch of a preference file's pairs drawn from (seed, step)."""
+    rng = np.random.default_rng([ctx.config.seed, step])
+    draw = rng.integers(0, len(ctx.pairs), ctx.config.warm_start.batch_size)
+    batch = [ctx.pairs[i] for i in draw]
+    metrics = learner.train_step(batch)
+    tokens = sum(sum(s.loss_mask) for p in batch for s in (p.chosen, p.rejected))
+    return {**metrics, "pairs": float(len(batch))}, tokens
 
 
 def timed_loop(

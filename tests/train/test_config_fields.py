@@ -33,6 +33,10 @@ NOT_REACHED = {
     # the learner sections of the other algos (tests/train/test_pipeline.py runs each algo)
     ("TrainConfig", "ppo"),
     ("TrainConfig", "dpo"),
+    # runs of algo=distill and on a file of one's own (tests/train/test_own_data_cli.py)
+    ("TrainConfig", "distill"),
+    ("TrainConfig", "data"),
+    ("ModelSection", "teacher"),
 }
 
 
