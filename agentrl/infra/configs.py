@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 from agentrl.config import Config
 from agentrl.errors import ConfigError
 
-__all__ = ["CheckpointConfig", "LoggingConfig", "MeshConfig"]
+__all__ = ["CheckpointConfig", "LoggingConfig", "MeshConfig", "WandbConfig"]
 
 
 class CheckpointConfig(Config):
@@ -34,6 +34,13 @@ class CheckpointConfig(Config):
     )
 
 
+class WandbConfig(Config):
+    """A Weights & Biases run that mirrors the metrics (needs ``pip install wandb``)."""
+
+    project: str = Field(description="The W&B project the run is logged to.")
+    name: str | None = Field(default=None, description="The run's name (default: W&B picks).")
+
+
 class LoggingConfig(Config):
     """Metrics, TensorBoard, progress display and plots (metrics.jsonl gets every step)."""
 
@@ -43,6 +50,10 @@ class LoggingConfig(Config):
         default=10.0, ge=0, description="Seconds between progress lines when not on a terminal."
     )
     plots: bool = Field(default=True, description="Write PNG plots of the curves at the end.")
+    wandb: WandbConfig | None = Field(
+        default=None,
+        description="Also log to Weights & Biases: {project, name}; None logs nowhere else.",
+    )
 
 
 class MeshConfig(Config):

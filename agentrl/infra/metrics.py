@@ -19,7 +19,7 @@ from typing import Any
 
 from agentrl.errors import AgentRLError
 
-__all__ = ["MetricsError", "MetricsLogger", "read_metrics", "series"]
+__all__ = ["MetricsError", "MetricsLogger", "WandbLogger", "read_metrics", "series"]
 
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _RESERVED = ("step", "time")
@@ -115,6 +115,67 @@ class MetricsLogger:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class WandbLogger:
+    """Mirrors a run's metric streams to one Weights & Biases run (``wandb`` imported here).
+
+    Each stream's metrics are prefixed with its name (``rl/loss``, ``warmstart/loss``) and
+    plotted against that stream's own step (``rl/step``), since the streams count steps apart.
+
+    Args:
+        project: the W&B project.
+        name: the run's display name, or None.
+        config: the run's resolved config, shown with the run.
+        folder: where wandb keeps its local files (the run folder).
+        run_id: an earlier W&B run to continue (a resumed training run), or None.
+
+    Raises:
+        ConfigError: the ``wandb`` package is not installed.
+    """
+
+    def __init__(
+        self,
+        project: str,
+        name: str | None = None,
+        *,
+        config: Mapping[str, Any] | None = None,
+        folder: str | Path | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        try:
+            import wandb
+        except ImportError:
+            from agentrl.errors import ConfigError
+
+            raise ConfigError(
+                "got logging.wandb, but the wandb package is not installed (pip install wandb)"
+            ) from None
+        self.run = wandb.init(
+            project=project,
+            name=name,
+            config=dict(config) if config is not None else None,
+            dir=str(folder) if folder is not None else None,
+            id=run_id,
+            resume="allow" if run_id is not None else None,
+        )
+        self._streams: set[str] = set()
+
+    @property
+    def id(self) -> str:
+        return str(self.run.id)
+
+    def log(self, stream: str, step: int, metrics: Mapping[str, Any]) -> None:
+        """Record `metrics` (name -> number) of `stream` at its step `step`."""
+        if stream not in self._streams:
+            self._streams.add(stream)
+            self.run.define_metric(f"{stream}/step")
+            self.run.define_metric(f"{stream}/*", step_metric=f"{stream}/step")
+        data = {f"{stream}/{k}": _to_float(k, v) for k, v in metrics.items()}
+        self.run.log({**data, f"{stream}/step": int(step)})
+
+    def close(self) -> None:
+        self.run.finish()
 
 
 def read_metrics(path: str | Path) -> list[dict[str, float]]:

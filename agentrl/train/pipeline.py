@@ -174,6 +174,7 @@ class Trainer:
             max_batch=config.rollout.max_concurrency,
         )
         self.loggers: dict[str, Any] = {}
+        self.wandb = self._open_wandb()
         # On resume, each stream's log is cut back to the step its stage restarts from: RL
         # from its checkpoint, a re-run warm-start or control from 0 (set when known).
         self.restart: dict[str, int] = {}
@@ -222,6 +223,27 @@ class Trainer:
             resume_step = self.restart.get(stream, 0) if self.resuming else None
             self.loggers[stream] = MetricsLogger(path, tb_dir=tb, resume_step=resume_step)
         self.loggers[stream].log(step, metrics)
+        if self.wandb is not None:
+            self.wandb.log(stream, step, metrics)
+
+    def _open_wandb(self) -> Any:
+        """The W&B mirror of ``logging.wandb``, or None; a resumed run continues its W&B run
+        (its id is kept in the summary)."""
+        settings = self.config.logging.wandb
+        if settings is None:
+            return None
+        from agentrl.infra.metrics import WandbLogger
+
+        earlier = self.run.read_summary().get("wandb_run_id") if self.resuming else None
+        logger = WandbLogger(
+            settings.project,
+            settings.name,
+            config=self.config.model_dump(mode="json"),
+            folder=self.run.path,
+            run_id=earlier,
+        )
+        self.run.update_summary({"wandb_run_id": logger.id})
+        return logger
 
     # -- the run ------------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
@@ -289,6 +311,8 @@ class Trainer:
         self._plots()
         for closable in [*self.loggers.values(), self.rl_ckpt, self.warm_ckpt]:
             closable.close()
+        if self.wandb is not None:
+            self.wandb.close()
         return summary
 
     def _rl_budget(self) -> float | None:
