@@ -11,6 +11,12 @@ not memory, is the limit.
 
     python benchmarks/sampler.py                      # prints one JSON document
     python benchmarks/sampler.py --batches 8 --sizes small
+    python benchmarks/sampler.py --batches 8 --sizes small --no-transformers  # JAX engines only
+
+Beside `JaxSampler` (static batch, the whole decode in one device loop) it times the
+continuous-batching `EngineSampler` on the same prompts (``engine_*``; prefix reuse off, so
+each repeat prefills in full): decode runs in rounds of ``steps_per_round`` steps over a
+gathered working set, with host bookkeeping between rounds.
 
 Timing: best of ``--repeats`` warm runs (compilation excluded). EOS is disabled so every row
 generates all 128 tokens. transformers' prefill is its ``max_new_tokens=1`` call and its decode
@@ -145,6 +151,14 @@ def time_jax(sampler: JaxSampler, prompts: list[list[int]], repeats: int) -> Tim
     return best
 
 
+def engine_sampler(model: CausalLM, tokenizer: Any) -> Any:
+    from agentrl.sampling.engine import EngineSampler
+
+    return EngineSampler(
+        model, tokenizer, max_context=PROMPT_LEN + NEW_TOKENS, num_slots=64, prefix_reuse=False
+    )
+
+
 def time_transformers(model: Any, prompts: list[list[int]], repeats: int) -> Timing:
     import torch
 
@@ -166,9 +180,9 @@ def time_transformers(model: Any, prompts: list[list[int]], repeats: int) -> Tim
     return Timing(one, max(full - one, 1e-9))
 
 
-def bench_size(name: str, batches: list[int], repeats: int, bandwidth: float) -> dict[str, Any]:
-    import torch
-    import transformers
+def bench_size(
+    name: str, batches: list[int], repeats: int, bandwidth: float, hf: bool = True
+) -> dict[str, Any]:
 
     tokenizer = builtin_tiny_tokenizer()
     size = SIZES[name]
@@ -181,29 +195,49 @@ def bench_size(name: str, batches: list[int], repeats: int, bandwidth: float) ->
     param_bytes = sum(
         x.size * x.dtype.itemsize for x in jax.tree.leaves(nnx.state(model, nnx.Param))
     )
-    with tempfile.TemporaryDirectory() as folder:
-        save(model, tokenizer, folder)
-        hf_model = transformers.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
-    hf_model.eval()
+    hf_model = None
+    if hf:
+        import torch
+        import transformers
+
+        with tempfile.TemporaryDirectory() as folder:
+            save(model, tokenizer, folder)
+            hf_model = transformers.AutoModelForCausalLM.from_pretrained(
+                folder, dtype=torch.float32
+            )
+        hf_model.eval()
     sampler = JaxSampler(model, NoEosTokenizer(tokenizer), max_context=PROMPT_LEN + NEW_TOKENS)
+    engine = engine_sampler(model, NoEosTokenizer(tokenizer))
     rng = np.random.default_rng(0)
     rows = []
     for batch in batches:
         prompts = rng.integers(3, 512, size=(batch, PROMPT_LEN)).tolist()
         ours = time_jax(sampler, prompts, repeats)
-        theirs = time_transformers(hf_model, prompts, repeats)
+        continuous = time_jax(engine, prompts, repeats)
         bound = batch / (decode_bytes_per_step(config, batch, param_bytes) / (bandwidth * 1e9))
         decode = batch * (NEW_TOKENS - 1) / ours.decode_s
-        floor = batch / matmul_floor_s(model, batch, NEW_TOKENS - 1, repeats)
-        rows.append({
+        engine_decode = batch * (NEW_TOKENS - 1) / continuous.decode_s
+        row: dict[str, Any] = {
             "batch": batch,
             "jax_prefill_tok_s": round(batch * PROMPT_LEN / ours.prefill_s),
             "jax_decode_tok_s": round(decode),
+            "engine_prefill_tok_s": round(batch * PROMPT_LEN / continuous.prefill_s),
+            "engine_decode_tok_s": round(engine_decode),
+            "engine_decode_vs_jax": round(engine_decode / decode, 3),
+            "bandwidth_bound_decode_tok_s": round(bound),
+            "fraction_of_bound": round(decode / bound, 3),
+        }
+        if hf_model is None:
+            rows.append(row)
+            print(json.dumps({"size": name, **rows[-1]}), file=sys.stderr, flush=True)
+            continue
+        theirs = time_transformers(hf_model, prompts, repeats)
+        floor = batch / matmul_floor_s(model, batch, NEW_TOKENS - 1, repeats)
+        rows.append({
+            **row,
             "transformers_prefill_tok_s": round(batch * PROMPT_LEN / theirs.prefill_s),
             "transformers_decode_tok_s": round(batch * (NEW_TOKENS - 1) / theirs.decode_s),
             "decode_speedup_vs_transformers": round(theirs.decode_s / ours.decode_s, 2),
-            "bandwidth_bound_decode_tok_s": round(bound),
-            "fraction_of_bound": round(decode / bound, 3),
             "matmul_only_decode_tok_s": round(floor),
             "matmul_only_fraction_of_bound": round(floor / bound, 3),
             "fraction_of_matmul_only": round(decode / floor, 3),
@@ -214,6 +248,7 @@ def bench_size(name: str, batches: list[int], repeats: int, bandwidth: float) ->
         "config": SIZES[name],
         "parameters": int(param_bytes // 4),
         "compilations": sampler.num_compilations,
+        "engine_compilations": engine.num_compilations,
         "results": rows,
     }
 
@@ -223,19 +258,22 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8, 32])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-transformers", action="store_true", help="time the JAX engines only")
     args = parser.parse_args()
-    import torch
 
     bandwidth = read_bandwidth_gbs()
     best = max(bandwidth.values())
     report = {
         "benchmark": "sampler",
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "jax_backend": jax.default_backend(), "torch_threads": torch.get_num_threads()},
+                    "jax_backend": jax.default_backend()},
         "prompt_tokens": PROMPT_LEN,
         "new_tokens": NEW_TOKENS,
         "read_bandwidth_gb_s": {k: round(v, 2) for k, v in bandwidth.items()},
-        "sizes": [bench_size(s, args.batches, args.repeats, best) for s in args.sizes],
+        "sizes": [
+            bench_size(s, args.batches, args.repeats, best, not args.no_transformers)
+            for s in args.sizes
+        ],
     }  # fmt: skip
     print(json.dumps(report, indent=2))
 

@@ -28,8 +28,9 @@ How it runs (`Engine.step`, called by whoever drives the engine):
    one jitted loop; each new column is written back to its row. Finished requests release
    their rows at once (the row stays resident for reuse until evicted).
 
-Shapes are bucketed (rows per call to powers of two, columns and prefill lengths to powers of
-two from ``min_bucket``), so a run compiles a handful of times (`Engine.num_compilations`).
+Shapes are bucketed (decode rows and cache columns to powers of two, prefill rows to 1 or
+``prefill_rows``, prefill lengths to ``min_bucket * 4**k``), so a run compiles a handful of
+times (`Engine.num_compilations`).
 
 Sampling matches `JaxSampler`: the same filters (`processors`), per-request keys folded with the
 token index (``fold_in(key, i)`` for the i-th new token), log-probs of
@@ -61,6 +62,19 @@ from agentrl.shapes import bucket
 
 _FREE, _PREFILL, _DECODE, _RESIDENT = "free", "prefill", "decode", "resident"
 _MIN_SHARED = 8  # a shared prefix shorter than this is prefilled rather than copied
+
+
+def ladder(n: int, minimum: int) -> int:
+    """The smallest ``minimum * 4**k`` >= n: few shapes (each compiles), at most 4x padding.
+
+    Shapes multiply (rows x prefill length x cache columns), so the engine's buckets step by 4
+    rather than 2 to keep a run's compilations to a handful; the padding costs less than a
+    compilation on every new combination.
+    """
+    size = minimum
+    while size < n:
+        size *= 4
+    return size
 
 
 class Flags(NamedTuple):
@@ -225,6 +239,8 @@ class Engine:
         prefill_rows: most requests prefilled side by side in one call.
         steps_per_round: decode steps per jitted call (the host checks stop strings, admits
             requests and streams tokens between rounds).
+        prefill_budget: (padded) prompt tokens prefilled per `step` at most before the next
+            decode round, so new requests join quickly without stalling running ones long.
         prefix_reuse: keep and reuse cached prefixes (False: every request prefills its whole
             prompt; for comparisons and tests).
         seed: the engine's own key, used for requests without a seed.
@@ -241,6 +257,7 @@ class Engine:
         prefill_chunk: int = 256,
         prefill_rows: int = 8,
         steps_per_round: int = 8,
+        prefill_budget: int = 4096,
         prefix_reuse: bool = True,
         seed: int = 0,
         min_bucket: int = 16,
@@ -251,6 +268,7 @@ class Engine:
             ("prefill_chunk", prefill_chunk, 1),
             ("prefill_rows", prefill_rows, 1),
             ("steps_per_round", steps_per_round, 1),
+            ("prefill_budget", prefill_budget, 1),
             ("min_bucket", min_bucket, 1),
         ]:
             if value < low:
@@ -259,14 +277,17 @@ class Engine:
         self.tokenizer = tokenizer
         self.num_slots = num_slots
         self.max_context = max_context
-        self.prefill_chunk = bucket(prefill_chunk, min_bucket)
+        self.prefill_chunk = ladder(prefill_chunk, min_bucket)
         self.prefill_rows = prefill_rows
         self.steps_per_round = steps_per_round
+        self.prefill_budget = prefill_budget
         self.prefix_reuse = prefix_reuse
         self.min_bucket = min_bucket
         self.num_compilations = 0
         self.stats = EngineStats()
-        self.columns = bucket(max_context + max(self.prefill_chunk, steps_per_round), min_bucket)
+        # Room for one padded prefill chunk or decode round past the context, in whole buckets.
+        extra = max(self.prefill_chunk, steps_per_round)
+        self.columns = -(-(max_context + extra) // min_bucket) * min_bucket
         self._vocab_size = int(model.config.vocab_size)
         self._pad_id = int(tokenizer.pad_token_id)
         self._eos = tuple(int(t) for t in getattr(tokenizer, "eos_token_ids", ()) or ())
@@ -342,8 +363,11 @@ class Engine:
         with self._lock:
             admitted = self._admit()
             graphdef, weights = nnx.split(self.model)
-            if admitted or any(s == _PREFILL for s in self._state):
-                self._prefill_round(graphdef, weights)
+            # Prefill what was admitted, up to a token budget per step, so a burst of new
+            # requests joins the decode batch together instead of a few per round.
+            budget = self.prefill_budget
+            while budget > 0 and any(s == _PREFILL for s in self._state):
+                budget -= self._prefill_round(graphdef, weights)
             decoding = [i for i, s in enumerate(self._state) if s == _DECODE]
             if decoding:
                 self._decode_round(decoding, graphdef, weights)
@@ -417,6 +441,11 @@ class Engine:
             )
         return ids
 
+    def _width(self, n: int) -> int:
+        """The cache columns a call works on: powers of two, capped at the row length.
+        (A 2x ladder, not 4x: every decode step attends over and copies this many columns.)"""
+        return min(self.columns, bucket(n, self.min_bucket))
+
     def _touch(self, slot: int) -> None:
         self._clock += 1
         self._used[slot] = self._clock
@@ -430,7 +459,7 @@ class Engine:
             slot, source, shared = choice
             self._waiting.remove(request)
             if source is not None and source != slot:
-                width = min(self.columns, bucket(shared, self.min_bucket))
+                width = self._width(shared)
                 with self._counting():
                     self._store = _copy(self._store, jnp.int32(source), jnp.int32(slot), width)
                 self.stats.row_copies += 1
@@ -531,15 +560,16 @@ class Engine:
         )  # fmt: skip
         return values, flags
 
-    def _prefill_round(self, graphdef: Any, weights: Any) -> None:
+    def _prefill_round(self, graphdef: Any, weights: Any) -> int:
+        """One prefill call for up to ``prefill_rows`` requests; returns the tokens it took."""
         slots = [i for i, s in enumerate(self._state) if s == _PREFILL][: self.prefill_rows]
         requests = [self._owner[i] for i in slots]
         assert all(r is not None for r in requests)
         reqs: list[Request] = [r for r in requests if r is not None]
         chunks = [min(len(r.prompt) - r.prefilled, self.prefill_chunk) for r in reqs]
-        t = bucket(max(chunks), self.min_bucket)
-        m = bucket(len(reqs), 1)
-        width = min(self.columns, bucket(max(r.prefilled for r in reqs) + t, self.min_bucket))
+        t = min(self.prefill_chunk, ladder(max(chunks), self.min_bucket))
+        m = 1 if len(reqs) == 1 else self.prefill_rows
+        width = self._width(max(r.prefilled for r in reqs) + t)
         tokens = np.full((m, t), self._pad_id, np.int32)
         start = np.zeros(m, np.int32)
         count = np.ones(m, np.int32)
@@ -564,13 +594,14 @@ class Engine:
             if r.prefilled == len(r.prompt):
                 self._state[r.slot] = _DECODE
                 self._accept(r, [int(token_m[i])], [float(logprob_m[i])])
+        return m * t
 
     def _decode_round(self, slots: list[int], graphdef: Any, weights: Any) -> None:
         reqs: list[Request] = [r for r in (self._owner[i] for i in slots) if r is not None]
-        b = bucket(len(reqs), 1)
+        b = bucket(len(reqs), min(4, self.num_slots))
         steps = self.steps_per_round
         lengths = [len(self._tokens[r.slot]) for r in reqs]
-        width = min(self.columns, bucket(max(lengths) + steps, self.min_bucket))
+        width = self._width(max(lengths) + steps)
         slot_b = np.full(b, self._scratch, np.int32)
         length_b = np.zeros(b, np.int32)
         last_b = np.full(b, self._pad_id, np.int32)
@@ -641,31 +672,37 @@ def _copy_impl(store: Any, source: jax.Array, target: jax.Array, width: int) -> 
     return tuple(LayerCache(copy(c.k, 3), copy(c.v, 2)) for c in store)
 
 
-def _gather(store: Any, slot_b: jax.Array, width: int) -> Any:
-    def rows(x: jax.Array, axis: int) -> jax.Array:
-        size = list(x.shape[1:])
-        size[axis - 1] = width
+def _gather(store: Any, slot_b: jax.Array, shift_b: jax.Array, width: int) -> Any:
+    """Working rows ``[B, ..., width]`` whose column c holds column ``c + shift_b`` of row
+    ``slot_b`` (clipped to the row: callers mask the columns that map outside it).
 
-        def one(slot: jax.Array) -> jax.Array:
-            return jax.lax.dynamic_slice(x, (slot, 0, 0, 0), (1, *size))[0]
+    Shifting each row so that every row's next write lands on the same column lets the model
+    write the cache at one scalar index, in place, as in `JaxSampler`; the rows' own positions
+    go to the model as ``positions`` and the valid columns as its attention mask.
+    """
+    columns = store[0].v.shape[2]
+    idx_bw = jnp.clip(jnp.arange(width, dtype=jnp.int32)[None] + shift_b[:, None], 0, columns - 1)
+    slots_b1 = slot_b[:, None]
+    return tuple(
+        LayerCache(
+            c.k[slots_b1, :, :, idx_bw].transpose(0, 2, 3, 1),  # [B, W, h, d] -> [B, h, d, W]
+            c.v[slots_b1, :, idx_bw, :].transpose(0, 2, 1, 3),  # [B, W, h, d] -> [B, h, W, d]
+        )
+        for c in store
+    )
 
-        return jax.vmap(one)(slot_b)
 
-    return tuple(LayerCache(rows(c.k, 3), rows(c.v, 2)) for c in store)
-
-
-def _scatter(store: Any, rows: Any, slot_b: jax.Array, start_b: jax.Array, size: int) -> Any:
-    """Write columns ``start .. start + size`` of each working row back to its slot."""
+def _scatter(
+    store: Any, rows: Any, slot_b: jax.Array, source: int, start_b: jax.Array, size: int
+) -> Any:
+    """Write working columns ``source .. source + size`` of each row back to its slot, at
+    columns ``start_b .. start_b + size``."""
 
     def body(i: int, store: Any) -> Any:
         out = []
         for c, r in zip(store, rows):
-            k = jax.lax.dynamic_slice(
-                r.k[i][None], (0, 0, 0, start_b[i]), (1, *r.k.shape[1:3], size)
-            )
-            v = jax.lax.dynamic_slice(
-                r.v[i][None], (0, 0, start_b[i], 0), (1, r.v.shape[1], size, r.v.shape[3])
-            )
+            k = r.k[i][None, :, :, source : source + size]
+            v = r.v[i][None, :, source : source + size]
             out.append(LayerCache(
                 jax.lax.dynamic_update_slice(c.k, k, (slot_b[i], 0, 0, start_b[i])),
                 jax.lax.dynamic_update_slice(c.v, v, (slot_b[i], 0, start_b[i], 0)),
@@ -688,28 +725,24 @@ def _prefill_impl(
     flags: Flags,
     width: int,
 ) -> tuple[Any, jax.Array, jax.Array]:
-    """Prefill each lane's chunk into its row at its own start column; sample from each
-    lane's last real position."""
+    """Prefill each lane's chunk (``count_m`` real tokens, then padding) after the ``start_m``
+    tokens its row holds; sample from each lane's last real position."""
     _TRACES[0] += 1  # runs only while tracing
     model = nnx.merge(graphdef, weights)
     t = tokens_mt.shape[1]
-    work = _gather(store, slot_m, width)
-
-    def lane(cache: Any, tokens_t: jax.Array, start: jax.Array, count: jax.Array) -> Any:
-        cache = jax.tree.map(lambda x: x[None], cache)
-        positions = (start + jnp.arange(t, dtype=jnp.int32))[None]
-        mask = (jnp.arange(width) < start + count)[None]
-        out = model(
-            tokens_t[None], positions, attention_mask=mask, cache=cache, cache_index=start,
-            last_logits_only=True,
-        )  # fmt: skip
-        hidden = jax.lax.dynamic_slice_in_dim(out.hidden, count - 1, 1, axis=1)
-        logits = model.head(hidden)[0, 0]
-        return logits, jax.tree.map(lambda x: x[0], out.cache)
-
-    logits_mv, work = jax.vmap(lane)(work, tokens_mt, start_m, count_m)
-    # Whole lanes are written back: pad columns past a lane's tokens are never marked.
-    store = _scatter(store, work, slot_m, jnp.zeros_like(start_m), width)
+    base = width - t  # every lane's chunk goes to working columns base .. width - 1
+    work = _gather(store, slot_m, start_m - base, width)
+    column_w = jnp.arange(width, dtype=jnp.int32)[None]
+    mask_mw = (column_w >= (base - start_m)[:, None]) & (column_w < (base + count_m)[:, None])
+    positions_mt = start_m[:, None] + jnp.arange(t, dtype=jnp.int32)[None]
+    out = model(
+        tokens_mt, positions_mt, attention_mask=mask_mw, cache=work, cache_index=base,
+        last_logits_only=True,
+    )  # fmt: skip
+    hidden_m1d = jnp.take_along_axis(out.hidden, (count_m - 1)[:, None, None], axis=1)
+    logits_mv = model.head(hidden_m1d)[:, 0]
+    # Whole chunks are written back: pad columns past a lane's tokens are never marked valid.
+    store = _scatter(store, out.cache, slot_m, base, start_m, t)
     token_m, logprob_m = sample_rows(logits_mv, jnp.zeros_like(start_m), rows, flags)
     return store, token_m, logprob_m
 
@@ -730,22 +763,17 @@ def _decode_impl(
     steps: int,
     pad_id: int,
 ) -> tuple[Any, jax.Array, jax.Array, jax.Array]:
-    """Up to `steps` decode steps for the rows in `slot_b`, in a compact working set."""
+    """Up to `steps` decode steps for the rows in `slot_b`, in a compact working set whose
+    rows are shifted so that step j writes working column ``width - steps + j`` in all."""
     _TRACES[0] += 1  # runs only while tracing
     model = nnx.merge(graphdef, weights)
     b = slot_b.shape[0]
-    work = _gather(store, slot_b, width)
+    base = width - steps
+    work = _gather(store, slot_b, length_b - base, width)
+    column_w = jnp.arange(width, dtype=jnp.int32)[None]
+    held_bw = column_w >= (base - length_b)[:, None]
     is_stop = jnp.any(last_b[:, None] == rows.stop_ids, axis=1)
     done0 = (budget_b == 0) | is_stop | (count_b >= budget_b)
-
-    def row_step(cache: Any, token: jax.Array, column: jax.Array) -> Any:
-        cache = jax.tree.map(lambda x: x[None], cache)
-        mask = (jnp.arange(width) <= column)[None]
-        out = model(
-            token[None, None], column[None, None], attention_mask=mask, cache=cache,
-            cache_index=column,
-        )  # fmt: skip
-        return out.logits[0, 0], jax.tree.map(lambda x: x[0], out.cache)
 
     def cond(carry: Any) -> jax.Array:
         j, _, _, _, _, _, done = carry
@@ -753,8 +781,12 @@ def _decode_impl(
 
     def body(carry: Any) -> Any:
         j, work, last, fed, tokens, logprobs, done = carry
-        logits_bv, work = jax.vmap(row_step)(work, last, length_b + fed)
-        token, logprob = sample_rows(logits_bv, count_b + fed, rows, flags)
+        mask_bw = held_bw & (column_w <= base + j)
+        out = model(
+            last[:, None], (length_b + j)[:, None], attention_mask=mask_bw, cache=work,
+            cache_index=base + j,
+        )  # fmt: skip
+        token, logprob = sample_rows(out.logits[:, 0], count_b + fed, rows, flags)
         live = ~done
         fed = fed + live.astype(jnp.int32)
         tokens = tokens.at[:, j].set(jnp.where(live, token, pad_id))
@@ -762,7 +794,7 @@ def _decode_impl(
         last = jnp.where(live, token, last)
         stop = jnp.any(token[:, None] == rows.stop_ids, axis=1)
         done = done | (live & (stop | (count_b + fed >= budget_b)))
-        return j + 1, work, last, fed, tokens, logprobs, done
+        return j + 1, out.cache, last, fed, tokens, logprobs, done
 
     zeros = jnp.zeros(b, jnp.int32)
     carry = (
@@ -770,7 +802,7 @@ def _decode_impl(
         jnp.zeros((b, steps), jnp.float32), done0,
     )  # fmt: skip
     _, work, _, fed, tokens, logprobs, _ = jax.lax.while_loop(cond, body, carry)
-    store = _scatter(store, work, slot_b, length_b, steps)
+    store = _scatter(store, work, slot_b, base, length_b, steps)
     return store, tokens, logprobs, fed
 
 
