@@ -2,7 +2,7 @@
 
 | name         | what it does                                                               |
 |--------------|----------------------------------------------------------------------------|
-| `python`     | runs code in a sandboxed process (time, memory, file, process limits; no net) |
+| `python`     | sandboxed code: reads Python and its scratch only, no network, limits      |
 | `calculator` | exact arithmetic through sympy's parser, with a hard timeout                |
 | `search`     | BM25 over a document collection given at construction (`documents=[...]`)   |
 
