@@ -8,7 +8,9 @@ What a record holds decides what it is:
   (roles system, user, assistant, tool; assistant ``tool_calls``; ``tools`` optional, a list of
   function schemas or that list as a JSON string). The loss covers the assistant turns only.
 - preference: ``{"prompt", "chosen", "rejected"}``, TRL's format: a prompt string (a user turn)
-  or message list, and two responses, each a string (an assistant turn) or a message list.
+  or message list, and two responses, each a string (an assistant turn) or a message list; or
+  TRL's implicit prompt, ``{"chosen", "rejected"}`` as two whole conversations whose shared
+  opening is the prompt.
 - anything else is the env's own format (``env.data``), which the env reads.
 
 Every record is checked before a run starts; an error names the file, the record and the fields
@@ -122,6 +124,8 @@ def kind_of(record: Any) -> DataKind:
             return "chat"
         if all(k in record for k in PREFERENCE_FIELDS):
             return "preference"
+        if "chosen" in record and "rejected" in record and "prompt" not in record:
+            return "preference"  # TRL's implicit prompt
     return "env"
 
 
@@ -221,6 +225,9 @@ def read_preferences(path: str | Path) -> list[Preference]:
         if kind_of(record) != "preference":
             need = ", ".join(repr(f) for f in PREFERENCE_FIELDS)
             raise ConfigError(f"{where}: {_found(record)}, need {need} (preference pairs)")
+        if "prompt" not in record:
+            pairs.append(_implicit_prompt(where, record))
+            continue
         parts: list[str | list[dict[str, Any]]] = []
         for name in PREFERENCE_FIELDS:
             value = _drop_nulls(record[name])
@@ -232,6 +239,24 @@ def read_preferences(path: str | Path) -> list[Preference]:
                 parts.append(_messages(where, value, what=repr(name)))
         pairs.append(Preference(*parts))
     return pairs
+
+
+def _implicit_prompt(where: str, record: Mapping[str, Any]) -> Preference:
+    """A pair given as two whole conversations: the messages both open with are the prompt,
+    which must end before an assistant turn."""
+    chosen = _messages(where, _drop_nulls(record["chosen"]), what="'chosen'")
+    rejected = _messages(where, _drop_nulls(record["rejected"]), what="'rejected'")
+    shared = 0
+    while shared < min(len(chosen), len(rejected)) and chosen[shared] == rejected[shared]:
+        shared += 1
+    while shared and chosen[shared - 1]["role"] == "assistant":
+        shared -= 1  # a shared assistant turn after the last prompt belongs to the responses
+    if not shared or shared in (len(chosen), len(rejected)) or chosen == rejected:
+        raise ConfigError(
+            f"{where}: 'chosen' and 'rejected' share {shared} opening messages; without a "
+            "'prompt' they must open with the same prompt and then differ"
+        )
+    return Preference(chosen[:shared], chosen[shared:], rejected[shared:])
 
 
 def _found(record: Any) -> str:

@@ -174,6 +174,24 @@ def test_preference_pairs_strings_and_message_lists(tok: Any, tmp_path: Path) ->
         read_preferences(bad)
 
 
+def test_trl_implicit_prompt_pairs(tok: Any, tmp_path: Path) -> None:
+    ask = [{"role": "system", "content": "Be exact."}, {"role": "user", "content": "3+3?"}]
+    row = {
+        "chosen": [*ask, {"role": "assistant", "content": "6"}],
+        "rejected": [*ask, {"role": "assistant", "content": "7"}],
+    }
+    path = write(tmp_path / "p.jsonl", [row])
+    assert data_kind(path) == "preference"
+    (pref,) = read_preferences(path)
+    assert pref.prompt == ask and pref.prompt_text == "3+3?"
+    pair = pref.pair(tok)
+    assert _masked(tok, pair.chosen) == "6<|im_end|>"
+    assert _masked(tok, pair.rejected) == "7<|im_end|>"
+    same = write(tmp_path / "s.jsonl", [{"chosen": row["chosen"], "rejected": row["chosen"]}])
+    with pytest.raises(ConfigError, match=r"record 0: 'chosen' and 'rejected' share 2 opening"):
+        read_preferences(same)
+
+
 def test_a_run_takes_only_the_kind_its_algo_learns_from(tmp_path: Path) -> None:
     chats = write(tmp_path / "c.jsonl", [tool_chat(1, 2), tool_chat(3, 4)])
     prefs = write(tmp_path / "p.jsonl", [{"prompt": "a", "chosen": "b", "rejected": "c"}])
