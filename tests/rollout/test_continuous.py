@@ -57,7 +57,7 @@ def setup():
 
 def _sampler(setup, **kw):
     model, tokenizer = setup
-    # The shape ladder of tests/sampling/test_engine.py: one process compiles it once.
+    # The shape ladder of tests/sampling/test_continuous_engine.py: one process compiles it once.
     kw = {"max_context": 160, "prefill_chunk": 32, "steps_per_round": 4, "min_bucket": 32, **kw}
     return EngineSampler(model, tokenizer, **kw)
 
