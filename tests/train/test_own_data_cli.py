@@ -21,7 +21,8 @@ TINY = [
     "warm_start.batch_size=4", "warm_start.sft.buckets=null", "eval.num_problems=4",
     "eval.max_tokens=8", "eval.every=2", "rollout.prompts_per_step=2", "rollout.group_size=2",
     "rollout.max_tokens=8", "schedule.max_steps=2", "schedule.time_budget_s=null",
-    "checkpoint.every=2", "dpo.buckets=null", "logging.plots=false", "logging.tensorboard=false",
+    "checkpoint.every=2", "dpo.buckets=null", "distill.buckets=null", "logging.plots=false",
+    "logging.tensorboard=false",
 ]  # fmt: skip
 RUN = "import sys; from agentrl.cli import main; sys.exit(main(sys.argv[1:]))"
 
