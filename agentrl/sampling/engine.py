@@ -40,6 +40,7 @@ requests with different temperatures or filters share a decode batch.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import queue
@@ -237,8 +238,10 @@ class Engine:
         prefill_chunk: most new tokens one request prefills per call (longer prompts take
             several); also bounds the prefill shapes.
         prefill_rows: most requests prefilled side by side in one call.
-        steps_per_round: decode steps per jitted call (the host checks stop strings, admits
-            requests and streams tokens between rounds).
+        steps_per_round: decode steps per jitted call at most (the host checks stop strings,
+            admits requests and streams tokens between rounds); while requests wait for a row,
+            rounds stop after a quarter of it, so they join sooner. The loop also exits as soon
+            as every row is done.
         prefill_budget: (padded) prompt tokens prefilled per `step` at most before the next
             decode round, so new requests join quickly without stalling running ones long.
         prefix_reuse: keep and reuse cached prefixes (False: every request prefills its whole
@@ -256,7 +259,7 @@ class Engine:
         max_context: int = 4096,
         prefill_chunk: int = 256,
         prefill_rows: int = 8,
-        steps_per_round: int = 8,
+        steps_per_round: int = 32,
         prefill_budget: int = 4096,
         prefix_reuse: bool = True,
         seed: int = 0,
@@ -300,8 +303,12 @@ class Engine:
         self._used = [0.0] * num_slots
         self._owner: list[Request | None] = [None] * num_slots
         self._waiting: list[Request] = []
+        # Submissions land in the inbox without the engine lock, which a running step holds
+        # for its whole device call: a server's event loop must never wait on a step.
+        self._inbox: collections.deque[Request] = collections.deque()
         self._lock = threading.RLock()
-        self._wake = threading.Condition(self._lock)
+        self._key_lock = threading.Lock()
+        self._signal = threading.Event()
         self._key = jax.random.PRNGKey(seed)
         self._thread: threading.Thread | None = None
         self._running = False
@@ -329,22 +336,26 @@ class Engine:
             if params.seed is not None:
                 key = jax.random.PRNGKey(params.seed)
             else:
-                with self._lock:
+                with self._key_lock:
                     self._key, key = jax.random.split(self._key)
         budget = max(0, min(params.max_tokens, self.max_context - len(ids)))
         request = Request(ids, params, key, budget, on_token)
-        with self._lock:
-            if budget == 0:
-                request.error = f"prompt of {len(ids)} tokens fills max_context={self.max_context}"
-                request._finish("length")
-            else:
-                self._waiting.append(request)
-                self._wake.notify_all()
+        if budget == 0:
+            request.error = f"prompt of {len(ids)} tokens fills max_context={self.max_context}"
+            request._finish("length")
+        else:
+            self._inbox.append(request)
+            self._signal.set()
         return request
+
+    def _drain(self) -> None:
+        while self._inbox:
+            self._waiting.append(self._inbox.popleft())
 
     def abort(self, request: Request) -> None:
         """Stop a request (a client went away); its tokens so far stay."""
         with self._lock:
+            self._drain()
             if request.done:
                 return
             if request in self._waiting:
@@ -355,12 +366,12 @@ class Engine:
 
     @property
     def busy(self) -> bool:
-        with self._lock:
-            return bool(self._waiting) or any(o is not None for o in self._owner)
+        return bool(self._inbox or self._waiting) or any(o is not None for o in self._owner)
 
     def step(self) -> bool:
         """Admit, prefill, and run one decode round. Returns whether any work was done."""
         with self._lock:
+            self._drain()
             admitted = self._admit()
             graphdef, weights = nnx.split(self.model)
             # Prefill what was admitted, up to a token budget per step, so a burst of new
@@ -398,7 +409,7 @@ class Engine:
     def stop(self) -> None:
         with self._lock:
             self._running = False
-            self._wake.notify_all()
+            self._signal.set()
             thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(timeout=30)
@@ -413,16 +424,16 @@ class Engine:
     # --- host side --------------------------------------------------------------------------
 
     def _loop(self) -> None:
-        while True:
-            with self._lock:
-                while self._running and not self.busy:
-                    self._wake.wait(0.5)
-                if not self._running:
-                    return
+        while self._running:
+            self._signal.clear()
+            if not self.busy:
+                self._signal.wait(0.5)
+                continue
             try:
                 self.step()
             except Exception as e:  # every request in flight gets the error
                 with self._lock:
+                    self._drain()
                     for r in [*self._waiting, *(o for o in self._owner if o is not None)]:
                         r.error = f"engine: {type(e).__name__}: {e}"
                         if r.slot >= 0:
@@ -611,10 +622,13 @@ class Engine:
             slot_b[i], length_b[i], last_b[i] = r.slot, lengths[i], r.token_ids[-1]
             count_b[i], budget_b[i] = len(r.token_ids), r.budget
         rows, flags = self._row_params(reqs, b)
+        waiting = bool(self._inbox or self._waiting)
+        limit = max(1, steps // 4) if waiting else steps
         with self._counting():
             self._store, tokens_bk, logprobs_bk, fed_b = _decode(
                 weights, self._store, jnp.asarray(slot_b), jnp.asarray(length_b),
                 jnp.asarray(last_b), jnp.asarray(count_b), jnp.asarray(budget_b), rows,
+                jnp.int32(limit),
                 graphdef=graphdef, flags=flags, width=width, steps=steps, pad_id=self._pad_id,
             )  # fmt: skip
         tokens_bk, logprobs_bk = np.asarray(tokens_bk), np.asarray(logprobs_bk)
@@ -756,6 +770,7 @@ def _decode_impl(
     count_b: jax.Array,
     budget_b: jax.Array,
     rows: RowParams,
+    limit: jax.Array,
     *,
     graphdef: Any,
     flags: Flags,
@@ -777,7 +792,7 @@ def _decode_impl(
 
     def cond(carry: Any) -> jax.Array:
         j, _, _, _, _, _, done = carry
-        return (j < steps) & ~jnp.all(done)
+        return (j < jnp.minimum(limit, steps)) & ~jnp.all(done)
 
     def body(carry: Any) -> Any:
         j, work, last, fed, tokens, logprobs, done = carry

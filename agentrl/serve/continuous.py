@@ -6,6 +6,7 @@ reuses that conversation's cached KV (the engine matches cached prefixes)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -32,7 +33,9 @@ class ContinuousServing:
 
     async def generate(self, prompt: Sequence[int], params: SamplingParams) -> list[Completion]:
         loop = asyncio.get_running_loop()
-        requests = self.sampler.submit(list(prompt), params)
+        # Submitting makes the request's PRNG keys (small device ops that queue behind the
+        # engine's running step): off the event loop, which must keep serving meanwhile.
+        requests = await loop.run_in_executor(None, self.sampler.submit, list(prompt), params)
         self._count(len(requests))
         futures = []
         for request in requests:
@@ -57,7 +60,8 @@ class ContinuousServing:
         def on_token(_: Any, ids: list[int], logprobs: list[float]) -> None:
             loop.call_soon_threadsafe(chunks.put_nowait, (list(ids), list(logprobs)))
 
-        (request,) = self.sampler.submit(list(prompt), params, on_token=on_token)
+        submit = functools.partial(self.sampler.submit, on_token=on_token)
+        (request,) = await loop.run_in_executor(None, submit, list(prompt), params)
         request.add_done_callback(lambda _: loop.call_soon_threadsafe(chunks.put_nowait, None))
         self._count(1)
         try:
