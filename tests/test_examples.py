@@ -60,3 +60,67 @@ def test_custom_tool_schema_and_calls():
 def test_custom_examples_stay_short():
     for name in ("custom_env.py", "custom_tool.py"):
         assert len((EXAMPLES / name).read_text().splitlines()) < 50, name  # as the README says
+
+
+def test_grpo_from_scratch_runs_and_states_its_eval() -> None:
+    out = _run(
+        "grpo_from_scratch.py",
+        *("--steps", "1", "--prompts-per-step", "2", "--group-size", "2", "--eval-problems", "4"),
+        timeout=300,
+    )
+    lines = out.strip().splitlines()
+    assert re.fullmatch(r"before: pass@1 \d\.\d{3}", lines[0]), out
+    assert re.fullmatch(r"step 0: reward \d\.\d{3} loss [+-]\d\.\d{4}", lines[1]), out
+    assert re.fullmatch(r"after: pass@1 \d\.\d{3}", lines[2]), out
+
+
+def test_grpo_from_scratch_loss_equals_the_learner_loss() -> None:
+    """The one-file GRPO and `GRPOLearner` (configured as its docstring says it simplifies)
+    score one batch the same. Rewards differ within each group and pi_old is perturbed, so the
+    advantages, the ratios and the clip all take part (an all-zero batch would prove nothing)."""
+    import importlib.util
+
+    import numpy as np
+
+    from agentrl.models.tiny import tiny_model
+    from agentrl.rollout import rollout
+    from agentrl.sampling import JaxSampler, SamplingParams
+    from agentrl.trainers.grpo import GRPOConfig, GRPOLearner
+
+    spec = importlib.util.spec_from_file_location(
+        "grpo_from_scratch", EXAMPLES / "grpo_from_scratch.py"
+    )
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = example  # its dataclass looks its module up there
+    spec.loader.exec_module(example)
+
+    model, tokenizer = tiny_model(seed=0)
+    sampler = JaxSampler(model, tokenizer, max_context=128, seed=0)
+    group = 4
+    result = rollout(
+        "deepscaler", sampler, tokenizer, num_episodes=3 * group, group_size=group, seed=5,
+        params=SamplingParams(temperature=1.0, max_tokens=12, seed=1), progress=False,
+        env_kwargs={"kinds": ["addsub"], "difficulty": [1]},
+    )  # fmt: skip
+    rng = np.random.default_rng(0)
+    trajectories = []
+    for k, t in enumerate(result.trajectories):
+        noise = rng.uniform(-0.4, 0.4, len(t.logprobs))
+        old = [min(lp + n, 0.0) if m else 0.0 for lp, n, m in zip(t.logprobs, noise, t.loss_mask)]
+        reward = float((k * 7) % 3 == 0)  # differs within every group of 4
+        trajectories.append(t.model_copy(update={"reward": reward, "logprobs": old}))
+    rewards = np.array([t.reward for t in trajectories], np.float32)
+    assert all(len(set(rewards[i : i + group])) > 1 for i in range(0, len(rewards), group))
+
+    ours = example.grpo_loss(
+        model,
+        example.make_batch(trajectories, tokenizer.pad_token_id),
+        example.group_advantages(rewards, group),
+        clip_eps=0.2,
+        temperature=1.0,
+    )
+    config = GRPOConfig(aggregation="token_mean", optimizer={"lr": 1e-3})
+    metrics = GRPOLearner(config, model, pad_id=tokenizer.pad_token_id).train_step(trajectories)
+    assert metrics["clip_frac"] > 0  # the perturbed pi_old puts some ratios past the clip
+    assert abs(float(ours) - metrics["loss"]) <= 1e-5 * max(1.0, abs(metrics["loss"]))
