@@ -79,6 +79,30 @@ def check_teacher(config: TrainConfig) -> None:
     same_vocabulary(student, Tokenizer.from_pretrained(teacher), student_name, teacher)
 
 
+def build_sampler(config: TrainConfig, model: Any, tokenizer: Any) -> Any:
+    """The sampler rollouts use, reading the live weights (``rollout.engine``)."""
+    rollout = config.rollout
+    if rollout.engine == "continuous":
+        from agentrl.sampling.engine import EngineSampler
+
+        return EngineSampler(
+            model,
+            tokenizer,
+            max_context=config.model.max_context,
+            seed=config.seed,
+            num_slots=rollout.max_concurrency + rollout.group_size,
+        )
+    from agentrl.sampling.jax_sampler import JaxSampler
+
+    return JaxSampler(
+        model,
+        tokenizer,
+        max_context=config.model.max_context,
+        seed=config.seed,
+        max_batch=rollout.max_concurrency,
+    )
+
+
 def build_split(config: TrainConfig) -> tuple[TaskSplit, Any | None]:
     """The training env, held-out selection, and the env holding warm-start solutions."""
     import agentrl
@@ -161,18 +185,11 @@ class Trainer:
         resuming: bool = False,
     ) -> None:
         from agentrl.infra.checkpoint import Checkpointer
-        from agentrl.sampling.jax_sampler import JaxSampler
 
         self.config, self.run, self.resuming = config, run, resuming
         self.started = time.perf_counter()
         model, tokenizer = build_policy(config)
-        sampler = JaxSampler(
-            model,
-            tokenizer,
-            max_context=config.model.max_context,
-            seed=config.seed,
-            max_batch=config.rollout.max_concurrency,
-        )
+        sampler = build_sampler(config, model, tokenizer)
         self.loggers: dict[str, Any] = {}
         self.wandb = self._open_wandb()
         # On resume, each stream's log is cut back to the step its stage restarts from: RL

@@ -41,6 +41,12 @@ class RunContext:
     on_prompts: Callable[[Iterable[str | None]], None] = lambda prompts: None
     error_steps: int = 0  # RL steps that had failed episodes so far
 
+    def weights_changed(self) -> None:
+        """After every update: trajectories say which weights sampled them, and a sampler that
+        keeps KV caches across calls (the continuous engine) drops the ones the old weights
+        computed."""
+        self.sampler.policy_version += 1
+
     def report_errors(self, step: int, errors: list[Any], total: int) -> None:
         """Say why episodes failed, for the first few steps that had failures (the metric
         ``rollout/errors`` counts them all; a run keeps going)."""
@@ -140,6 +146,7 @@ def warm_start(ctx: RunContext, learner: Any) -> WarmStartResult:
     bar = _progress(ctx, cfg.max_steps, desc="warm-start")
     while step < cfg.max_steps:
         metrics = learner.train_step([ctx.pool[i] for i in next(batches)])
+        ctx.weights_changed()
         step += 1
         evaluate = step % cfg.eval_every == 0 or step == cfg.max_steps
         if evaluate:
@@ -239,7 +246,7 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
         batch = [t for t in trajs if t.group_id in keep]
     t1 = time.perf_counter()
     metrics = learn(cfg.algo, learner, batch) if batch else {"skipped": 1.0}
-    ctx.sampler.policy_version += 1
+    ctx.weights_changed()
     tokens = sum(t.num_policy_tokens for t in trajs)
     metrics = {
         **metrics,
@@ -283,6 +290,7 @@ def pool_sft_step(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, f
     rng = np.random.default_rng([ctx.config.seed, step])
     batch = [ctx.pool[i] for i in rng.integers(0, len(ctx.pool), ctx.config.warm_start.batch_size)]
     metrics = learner.train_step(batch)
+    ctx.weights_changed()
     if "tokens" not in metrics:  # distillation does not count them
         metrics = {**metrics, "tokens": float(sum(sum(ex.loss_mask) for ex in batch))}
     return metrics, int(metrics["tokens"])
@@ -294,6 +302,7 @@ def pair_step(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
     draw = rng.integers(0, len(ctx.pairs), ctx.config.warm_start.batch_size)
     batch = [ctx.pairs[i] for i in draw]
     metrics = learner.train_step(batch)
+    ctx.weights_changed()
     tokens = sum(sum(s.loss_mask) for p in batch for s in (p.chosen, p.rejected))
     return {**metrics, "pairs": float(len(batch))}, tokens
 

@@ -155,6 +155,20 @@ def test_held_out_problems_are_never_trained_on(straight) -> None:
     assert summary == {"heldout": 8, "train_prompts": len(trained), "heldout_overlap": 0}
 
 
+def test_the_continuous_engine_runs_the_same_recipe(straight, jax_env, tmp_path: Path) -> None:
+    """rollout.engine=continuous swaps the sampler only: the run completes its stages with the
+    engine, its held-out eval after the same warm-start equals the static engine's, and it holds
+    no held-out problem. (That every update flushes the engine's cached KV is
+    tests/train/test_stages.py's; the engine's flush on a version bump is the engine's tests'.)"""
+    reference, _ = straight
+    run = tmp_path / "run"
+    engine = ["--set", "rollout.engine=continuous", "--set", "warm_start.eval_every=1"]
+    _train(jax_env, _args(run, "--quiet", *engine))
+    got, want = _summary(run), _summary(reference)
+    assert {**got["eval_before"], "seconds": 0} == {**want["eval_before"], "seconds": 0}
+    assert got["steps"] == 5 and got["data"]["heldout_overlap"] == 0
+
+
 def test_bucketed_shapes_compile_a_handful_of_times(straight) -> None:
     summary = _summary(straight[0])
     # Every RL batch pads to a power-of-two length: prompts + 16 tokens fit one or two buckets.

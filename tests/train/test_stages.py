@@ -14,7 +14,7 @@ from agentrl.models.tiny import tiny_tokenizer
 from agentrl.rollout.copies import EnvCopies
 from agentrl.testing import ScriptedSampler
 from agentrl.train.config import TrainConfig
-from agentrl.train.stages import RunContext, pool_sft_step, rl_update
+from agentrl.train.stages import RunContext, pool_sft_step, rl_update, warm_start
 from agentrl.train.tasks import TaskSplit
 
 RECORDS = [{"problem": f"What is {i} + 1?", "answer": str(i + 1)} for i in range(10)]
@@ -119,3 +119,21 @@ def test_a_timed_stage_estimates_its_eta_from_the_clock(capsys) -> None:
     first = capsys.readouterr().err.splitlines()[0]
     match = re.fullmatch(r"rl 1/(\d+) \| reward 0.500 \| loss 1.000 \| .* \| eta .*", first)
     assert match and int(match.group(1)) < 20, first  # not 1/10000
+
+
+def test_every_update_tells_the_sampler_its_weights_changed() -> None:
+    """A sampler that keeps KV caches between calls (the continuous engine) must drop what
+    replaced weights computed: every warm-start, pool and RL update bumps its policy version."""
+
+    class Learner:
+        def train_step(self, batch: list[Any]) -> dict[str, float]:
+            return {"loss": 0.0, "tokens": float(len(batch))}
+
+    ctx = _context(DeepScaleREnv(data=RECORDS), "warm_start.max_steps=3", "warm_start.batch_size=2")
+    ctx.pool = list(range(4))
+    warm_start(ctx, Learner())
+    assert ctx.sampler.policy_version == 3
+    pool_sft_step(ctx, Learner(), step=0)
+    assert ctx.sampler.policy_version == 4
+    rl_update(ctx, Learner(), step=0)
+    assert ctx.sampler.policy_version == 5
