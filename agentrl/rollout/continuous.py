@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import jax
 
 from agentrl.rollout.episode import Episode, EpisodePlan
-from agentrl.rollout.summary import Progress, RolloutSummary
+from agentrl.rollout.summary import Progress
 from agentrl.trajectory import Trajectory
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ class ContinuousLoop:
         self.turns: dict[int, int] = {}
 
     def run(self, plans: list[EpisodePlan], *, progress: bool) -> RolloutResult:
-        from agentrl.rollout.engine import RolloutResult
 
         r = self.runner
         start = time.perf_counter()
@@ -81,15 +80,7 @@ class ContinuousLoop:
                 self.engine.abort(request)
             pool.shutdown(wait=False, cancel_futures=True)
             bar.close()
-        trajectories = [results[p.index] for p in plans]
-        summary = RolloutSummary.build(
-            trajectories,
-            wall_s=time.perf_counter() - start,
-            generate_s=r.generate_s,
-            env_s=r.env_s,
-            generate_calls=r.generate_calls,
-        )
-        return RolloutResult(trajectories, summary)
+        return r.result(plans, results, start)
 
     # --- env calls in the pool ------------------------------------------------------------
 

@@ -292,6 +292,12 @@ class _Runner:
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             bar.close()
+        return self.result(plans, results, start)
+
+    def result(
+        self, plans: list[EpisodePlan], results: dict[int, Trajectory], start: float
+    ) -> RolloutResult:
+        """The trajectories in plan order and the summary of a run that began at `start`."""
         trajectories = [results[p.index] for p in plans]
         summary = RolloutSummary.build(
             trajectories,
