@@ -23,7 +23,7 @@ from agentrl.rollout.calls import CallBatch
 from agentrl.rollout.copies import EnvCopies
 from agentrl.rollout.episode import Episode, EpisodePlan
 from agentrl.rollout.summary import Progress, RolloutSummary
-from agentrl.sampling.base import Sampler, SamplingParams
+from agentrl.sampling.base import Sampler, SamplingParams, uses_continuous_engine
 from agentrl.tokenizer.core import tool_schema
 from agentrl.trajectory import Trajectory
 
@@ -125,14 +125,7 @@ def rollout(
             raise ConfigError(f"got {name}={value}, need >= 1")
     if step_timeout is not None and step_timeout <= 0:
         raise ConfigError(f"got step_timeout={step_timeout}, need > 0 or None")
-    if engine not in ("auto", "static", "continuous"):
-        raise ConfigError(f"got engine={engine!r}, need 'auto', 'static' or 'continuous'")
-    continuous = hasattr(sampler, "engine") and hasattr(sampler, "completion")
-    if engine == "continuous" and not continuous:
-        raise ConfigError(
-            f"engine='continuous' needs an EngineSampler, got {type(sampler).__name__}; "
-            "use engine='static' for other samplers"
-        )
+    continuous = uses_continuous_engine(sampler, engine)
     if engine == "continuous" and pipeline:
         raise ConfigError("pipeline=True applies to engine='static' only")
     plans = plan_episodes(
@@ -152,7 +145,7 @@ def rollout(
         pipeline=pipeline,
         on_trajectory=on_trajectory,
     )
-    if continuous and engine != "static" and not pipeline:
+    if continuous and not pipeline:
         from agentrl.rollout.continuous import ContinuousLoop
 
         return ContinuousLoop(runner, sampler.engine).run(plans, progress=progress)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from agentrl.errors import ConfigError
 
@@ -96,3 +96,24 @@ class Sampler(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections, caches, threads."""
+
+
+ENGINES = ("auto", "static", "continuous")
+
+
+def uses_continuous_engine(sampler: Any, engine: str) -> bool:
+    """Whether `engine` (``"auto"``, ``"static"`` or ``"continuous"``) runs on `sampler`'s
+    continuous-batching engine: ``"auto"`` does when the sampler has one (an `EngineSampler`).
+
+    Raises:
+        ConfigError: an unknown `engine`, or ``"continuous"`` for a sampler without an engine.
+    """
+    if engine not in ENGINES:
+        raise ConfigError(f"got engine={engine!r}, need 'auto', 'static' or 'continuous'")
+    has_engine = hasattr(sampler, "engine") and hasattr(sampler, "submit")
+    if engine == "continuous" and not has_engine:
+        raise ConfigError(
+            f"engine='continuous' needs an EngineSampler, got {type(sampler).__name__}; "
+            "use engine='static' for other samplers"
+        )
+    return has_engine and engine != "static"

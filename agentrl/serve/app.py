@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ValidationError
 
-from agentrl.sampling.base import Completion, Sampler, SamplingParams
+from agentrl.sampling.base import Completion, Sampler, SamplingParams, uses_continuous_engine
 from agentrl.serve import protocol as p
 from agentrl.serve.batching import BatchingEngine
 from agentrl.serve.continuous import ContinuousServing
@@ -65,15 +65,8 @@ def create_app(
             and stream as decoded; ``"static"``: batched ``generate`` calls; ``"auto"``:
             continuous when the sampler has an engine.
     """
-    if engine not in ("auto", "static", "continuous"):
-        raise ValueError(f"got engine={engine!r}, need 'auto', 'static' or 'continuous'")
-    has_engine = hasattr(sampler, "engine") and hasattr(sampler, "submit")
-    if engine == "continuous" and not has_engine:
-        raise ValueError(
-            f"engine='continuous' needs an EngineSampler, got {type(sampler).__name__}"
-        )
     backend: BatchingEngine | ContinuousServing
-    if has_engine and engine != "static":
+    if uses_continuous_engine(sampler, engine):
         backend = ContinuousServing(sampler)
     else:
         backend = BatchingEngine(sampler, max_batch=max_batch, window_s=batch_window_s)
