@@ -5,7 +5,6 @@ the errors a wrong file or a mismatched teacher gets before any run folder is ma
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,18 +24,6 @@ TINY = [
     "logging.tensorboard=false",
 ]  # fmt: skip
 RUN = "import sys; from agentrl.cli import main; sys.exit(main(sys.argv[1:]))"
-
-
-@pytest.fixture(scope="module")
-def jax_env(tmp_path_factory: Any) -> dict[str, str]:
-    cache = tmp_path_factory.mktemp("jax-cache")
-    return {
-        **os.environ,
-        "JAX_PLATFORMS": "cpu",
-        "JAX_COMPILATION_CACHE_DIR": str(cache),
-        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
-    }
 
 
 def _train(

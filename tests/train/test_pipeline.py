@@ -7,7 +7,6 @@ the cache changes nothing but the start-up time (a cached executable is the same
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import signal
@@ -56,18 +55,6 @@ TIMING = (
     "time/tokens_per_s",
 )
 RUN = "import sys; from agentrl.cli import main; sys.exit(main(sys.argv[1:]))"
-
-
-@pytest.fixture(scope="module")
-def jax_env(tmp_path_factory) -> dict[str, str]:
-    cache = tmp_path_factory.mktemp("jax-cache")
-    return {
-        **os.environ,
-        "JAX_PLATFORMS": "cpu",
-        "JAX_COMPILATION_CACHE_DIR": str(cache),
-        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
-    }
 
 
 def _args(run_dir: Path, *extra: str) -> list[str]:
