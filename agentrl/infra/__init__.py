@@ -1,11 +1,10 @@
-"""Shared training infrastructure: run folders, metrics, checkpoints, plots, progress, data, mesh.
+"""Shared training infrastructure: run folders, metrics, checkpoints, plots, progress, mesh.
 
 ========================  =====================================================================
 ``configs``               `CheckpointConfig`, `LoggingConfig`, `MeshConfig` (config sections)
 ``run_dir``               `RunDir`: the run folder and its ``summary.json``
 ``metrics``               `MetricsLogger` (JSONL + TensorBoard), `read_metrics`, `series`
 ``checkpoint``            `Checkpointer` (Orbax), `Restored`, `abstract_like`, `export_hf`
-``data``                  Grain pipelines: `sft_dataset`, `dpo_dataset`, `prompt_dataset`
 ``mesh``                  `make_mesh`, `shard_batch`, `replicate`, `shard_model`
 ``plots``                 `plot_metrics`, `plot_reward_curve` (PNG, matplotlib Agg)
 ``progress``              `Progress`: tqdm bar on a terminal, periodic lines otherwise
@@ -32,9 +31,6 @@ _EXPORTS = {
     "Restored": "checkpoint",
     "abstract_like": "checkpoint",
     "export_hf": "checkpoint",
-    "sft_dataset": "data",
-    "dpo_dataset": "data",
-    "prompt_dataset": "data",
     "make_mesh": "mesh",
     "shard_batch": "mesh",
     "replicate": "mesh",

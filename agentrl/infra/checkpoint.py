@@ -129,7 +129,8 @@ class Checkpointer:
         Args:
             step: The training step (>= 0).
             state: A pytree of arrays; typed PRNG keys are allowed.
-            data: The data iterator's state (JSON-serializable), e.g. Grain's ``get_state()``.
+            data: JSON-serializable bookkeeping saved beside the arrays (a data iterator's
+                position; `agentrl train` keeps the step and the stage's seconds so far).
             config: The run config (a pydantic model or JSON mapping).
             force: Save even off the ``every`` interval (the final step); a step already on
                 disk is never written twice.

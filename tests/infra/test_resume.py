@@ -10,7 +10,6 @@ import optax
 
 from agentrl.config import Config, load_config
 from agentrl.infra.checkpoint import abstract_like
-from agentrl.infra.data import sft_dataset
 from agentrl.infra.metrics import read_metrics
 from agentrl.infra.run_dir import RunDir
 
@@ -27,6 +26,33 @@ def _examples():
         {"input_ids": rng.integers(0, 64, size=n).tolist(), "loss_mask": [1] * n}
         for n in rng.integers(3, 12, size=10)
     ]
+
+
+class _Batches:
+    """Batches of 4 padded examples in a seeded order, reshuffled each epoch; its position is the
+    JSON state the checkpoint keeps beside the arrays (the checkpointer's ``data`` item)."""
+
+    def __init__(self, examples, seed: int) -> None:
+        self.examples, self.seed, self.position = examples, seed, 0
+
+    def __next__(self):
+        per_epoch = len(self.examples) // 4
+        epoch, index = divmod(self.position, per_epoch)
+        order = np.random.default_rng([self.seed, epoch]).permutation(len(self.examples))
+        rows = [self.examples[i] for i in order[index * 4 : index * 4 + 4]]
+        self.position += 1
+        tokens = np.zeros((4, 16), np.int32)
+        mask = np.zeros((4, 16), np.float32)
+        for r, row in enumerate(rows):
+            tokens[r, : len(row["input_ids"])] = row["input_ids"]
+            mask[r, : len(row["loss_mask"])] = row["loss_mask"]
+        return {"tokens": tokens, "loss_mask": mask}
+
+    def get_state(self) -> dict:
+        return {"position": self.position}
+
+    def set_state(self, state: dict) -> None:
+        self.position = int(state["position"])
 
 
 TX = optax.adam(0.05)
@@ -63,7 +89,7 @@ def _run(run_dir, *, stop_after: int | None = None, resume: bool = False) -> Non
     cfg = load_config(LoopConfig, run.config_path)
     # Committed to a device like restored arrays are, so resuming reuses the compiled step.
     state = jax.device_put(_init(cfg.seed), jax.devices()[0])
-    it = iter(sft_dataset(_examples(), batch_size=4, seed=cfg.seed, buckets=(16,)))
+    it = _Batches(_examples(), seed=cfg.seed)
     ckpt = run.checkpointer(keep=2, every=3)
     start = 0
     restored = ckpt.restore_latest(abstract_like(state)) if resume else None
