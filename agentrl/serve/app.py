@@ -1,5 +1,6 @@
 """The OpenAI-compatible app: ``/v1/models``, ``/v1/completions``, ``/v1/chat/completions``
-(plain and streaming, with tool calls and log-probs) and ``/health``, over any `Sampler`.
+(plain and streaming, with tool calls and log-probs), ``/v1/rewards`` and ``/health``, over any
+`Sampler`. ``/s/<session>/v1/...`` serves the same under a session (`agentrl.serve.sessions`).
 
 Two backends. Over an `EngineSampler` (the default for ``agentrl serve``), every request joins
 the engine's running decode batch as it arrives, a streamed answer (one prompt, ``n=1``, no
@@ -17,18 +18,20 @@ import hmac
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from agentrl.sampling.base import Completion, Sampler, SamplingParams, uses_continuous_engine
 from agentrl.serve import protocol as p
 from agentrl.serve.batching import BatchingEngine
 from agentrl.serve.continuous import ContinuousServing
-from agentrl.serve.recording import Recorder
+from agentrl.serve.encoding import request_message, sse, sse_async, visible_pieces
+from agentrl.serve.recording import Recorder, RequestLog
+from agentrl.serve.sessions import RewardRequest, SessionPaths, attach_reward, session_of
 
 log = logging.getLogger("agentrl.serve")
 R = TypeVar("R", bound=BaseModel)
@@ -47,6 +50,8 @@ def create_app(
     tool_format: str = "hermes",
     record_dir: str | None = None,
     engine: str = "auto",
+    recorder: RequestLog | None = None,
+    any_model: bool = False,
 ) -> FastAPI:
     """Build the app. Serve it with uvicorn (``agentrl serve``) or `agentrl.serve.ServerThread`.
 
@@ -64,6 +69,9 @@ def create_app(
         engine: ``"continuous"`` (needs an `EngineSampler`): requests join its running batch
             and stream as decoded; ``"static"``: batched ``generate`` calls; ``"auto"``:
             continuous when the sampler has an engine.
+        recorder: where answered requests go, instead of ``record_dir``'s `Recorder`.
+        any_model: serve requests naming any model (a trainer's endpoint for unmodified
+            programs), not only `model_name`.
     """
     backend: BatchingEngine | ContinuousServing
     if uses_continuous_engine(sampler, engine):
@@ -79,7 +87,8 @@ def create_app(
         engine=backend,
         default_max_tokens=default_max_tokens,
         tool_format=tool_format,
-        recorder=Recorder(record_dir) if record_dir else None,
+        recorder=recorder if recorder is not None else Recorder(record_dir) if record_dir else None,
+        any_model=any_model,
     )
 
     @contextlib.asynccontextmanager
@@ -96,6 +105,7 @@ def create_app(
         title="agentrl", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.server = server
+    app.add_middleware(SessionPaths)
 
     @app.exception_handler(p.APIError)
     async def api_error(_: Request, exc: p.APIError) -> JSONResponse:
@@ -121,6 +131,11 @@ def create_app(
         server.authorize(request)
         return await server.chat(await server.parse(request, p.ChatRequest))
 
+    @app.post("/v1/rewards")
+    async def rewards(request: Request) -> Any:
+        server.authorize(request)
+        return attach_reward(server.recorder, await server.parse(request, RewardRequest))
+
     return app
 
 
@@ -136,7 +151,8 @@ class _Server:
         engine: BatchingEngine | ContinuousServing,
         default_max_tokens: int,
         tool_format: str,
-        recorder: Recorder | None,
+        recorder: RequestLog | None,
+        any_model: bool = False,
     ) -> None:
         self.sampler = sampler
         self.tokenizer = tokenizer
@@ -147,6 +163,7 @@ class _Server:
         self.default_max_tokens = default_max_tokens
         self.tool_format = tool_format
         self.recorder = recorder
+        self.any_model = any_model
         self.created = p.now()
 
     # --- request intake -------------------------------------------------------------------
@@ -178,7 +195,7 @@ class _Server:
         if refused is not None:
             raise refused
         name = getattr(parsed, "model", None)
-        if name is not None and name != self.model_name:
+        if name is not None and name != self.model_name and not self.any_model:
             raise p.APIError(
                 404,
                 f"model {name!r} not found; this server serves {self.model_name!r}",
@@ -272,7 +289,7 @@ class _Server:
             raise p.APIError(400, "streaming supports one prompt per request", param="stream")
         params = req.sampling_params(self._max_tokens(req.max_tokens, max(map(len, prompts))))
         if req.stream and self._live(req):
-            return _sse_async(self._completion_live(prompts[0], params, req))
+            return sse_async(self._completion_live(prompts[0], params, req))
         results = await asyncio.gather(*(self._generate(x, params) for x in prompts))
         rid = p.new_id("cmpl")
         choices: list[p.Choice] = []
@@ -286,10 +303,11 @@ class _Server:
                     prompt_ids=prompt,
                     choices=choices[i * req.n : (i + 1) * req.n],
                     policy_version=self.sampler.policy_version,
+                    session=session_of(req.user),
                 )
         n_prompt = sum(map(len, prompts))
         if req.stream:
-            return _sse(self._completion_chunks(rid, choices, req, n_prompt))
+            return sse(self._completion_chunks(rid, choices, req, n_prompt))
         return {
             "id": rid,
             "object": "text_completion",
@@ -352,7 +370,9 @@ class _Server:
         async for item in self._pieces(prompt, params, req):
             if isinstance(item, Completion):
                 choice = self._choices(0, [item], req)[0]
-                self._record_live("/v1/completions", rid, prompt, choice)
+                self._record_live(
+                    "/v1/completions", rid, prompt, choice, session=session_of(req.user)
+                )
                 end = {"index": 0, "text": "", "logprobs": None,
                        "finish_reason": choice.finish_reason}  # fmt: skip
                 yield {**head, "choices": [end]}
@@ -392,8 +412,9 @@ class _Server:
                 choice = self._choices(0, [item], req)[0]
                 reply = {"role": "assistant", "content": choice.text}
                 self._record_live(
-                    "/v1/chat/completions", rid, prompt, choice, messages=messages, replies=[reply]
-                )
+                    "/v1/chat/completions", rid, prompt, choice, messages=messages,
+                    replies=[reply], session=session_of(req.user),
+                )  # fmt: skip
                 yield chunk({}, choice.finish_reason)
                 if req.stream_options and req.stream_options.include_usage:
                     yield {**head, "choices": [], "usage": p.usage(len(prompt), [choice])}
@@ -431,7 +452,7 @@ class _Server:
         }
         for c in choices:
             logprobs = p.completion_logprobs(c, req.return_tokens_as_token_ids)
-            pieces = _visible_pieces(c)
+            pieces = visible_pieces(c)
             for k, piece in enumerate(pieces):
                 last = k == len(pieces) - 1
                 entry: dict[str, Any] = {
@@ -456,7 +477,7 @@ class _Server:
     # --- /v1/chat/completions -------------------------------------------------------------
 
     async def chat(self, req: p.ChatRequest) -> Any:
-        messages = [_message(m, k) for k, m in enumerate(req.messages)]
+        messages = [request_message(m, k) for k, m in enumerate(req.messages)]
         use_tools = bool(req.tools) and req.tool_choice != "none"
         try:
             prompt = self.tokenizer.encode_chat(
@@ -468,7 +489,7 @@ class _Server:
         asked = req.max_completion_tokens or req.max_tokens
         params = req.sampling_params(self._max_tokens(asked, len(prompt)))
         if req.stream and not use_tools and self._live(req):
-            return _sse_async(self._chat_live(prompt, params, req, messages))
+            return sse_async(self._chat_live(prompt, params, req, messages))
         choices = self._choices(0, await self._generate(prompt, params), req)
         replies = [self._reply(c, use_tools) for c in choices]
         rid = p.new_id("chatcmpl")
@@ -481,9 +502,10 @@ class _Server:
                 policy_version=self.sampler.policy_version,
                 messages=messages,
                 replies=[m for m, _ in replies],
+                session=session_of(req.user),
             )
         if req.stream:
-            return _sse(self._chat_chunks(rid, choices, replies, req, len(prompt)))
+            return sse(self._chat_chunks(rid, choices, replies, req, len(prompt)))
         return {
             "id": rid,
             "object": "chat.completion",
@@ -555,68 +577,9 @@ class _Server:
                 calls = [{"index": k, **call} for k, call in enumerate(message["tool_calls"])]
                 yield chunk(c.index, {"tool_calls": calls})
             else:
-                for k, piece in enumerate(_visible_pieces(c)):
+                for k, piece in enumerate(visible_pieces(c)):
                     logprobs = {"content": entries[k : k + 1]} if req.logprobs else None
                     yield chunk(c.index, {"content": piece}, logprobs=logprobs)
             yield chunk(c.index, {}, finish)
         if req.stream_options and req.stream_options.include_usage:
             yield {**head, "choices": [], "usage": p.usage(n_prompt, choices)}
-
-
-def _message(m: Mapping[str, Any], k: int) -> dict[str, Any]:
-    """A request message normalized for the chat template (text parts joined)."""
-    role = m.get("role")
-    if role not in ("system", "user", "assistant", "tool", "developer"):
-        raise p.APIError(
-            400,
-            f"messages.{k}.role: got {role!r}, need system/user/assistant/tool",
-            param=f"messages.{k}.role",
-        )
-    content = m.get("content")
-    if isinstance(content, list):
-        content = "".join(part.get("text", "") for part in content if isinstance(part, Mapping))
-    elif content is not None and not isinstance(content, str):
-        raise p.APIError(
-            400,
-            f"messages.{k}.content must be a string or a list of parts",
-            param=f"messages.{k}.content",
-        )
-    out = {**m, "role": "system" if role == "developer" else role, "content": content or ""}
-    return out
-
-
-def _visible_pieces(c: p.Choice) -> list[str]:
-    """Split the visible text at the token boundaries: one piece per token, joined == text."""
-    pieces, position = [], 0
-    for piece in c.piece_texts:
-        end = min(len(c.text), position + len(piece))
-        pieces.append(c.text[position:end])
-        position = end
-    if pieces:
-        pieces[-1] += c.text[position:]
-    else:
-        pieces = [c.text]
-    return pieces
-
-
-def _sse_async(chunks: AsyncIterator[dict[str, Any]]) -> StreamingResponse:
-    async def events() -> AsyncIterator[str]:
-        async for chunk in chunks:
-            yield f"data: {json.dumps(chunk)}\n\n"
-        yield "data: [DONE]\n\n"
-
-    return StreamingResponse(
-        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-    )
-
-
-def _sse(chunks: Iterator[dict[str, Any]]) -> StreamingResponse:
-    async def events() -> AsyncIterator[str]:
-        for chunk in chunks:
-            yield f"data: {json.dumps(chunk)}\n\n"
-            await asyncio.sleep(0)  # let other requests (and disconnect checks) run
-        yield "data: [DONE]\n\n"
-
-    return StreamingResponse(
-        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-    )

@@ -66,6 +66,7 @@ class SamplingRequest(BaseModel):
     return_tokens_as_token_ids: bool = False
     return_token_ids: bool = False
     skip_special_tokens: bool = True
+    user: str | None = None  # names the session (agentrl.serve.sessions)
     # Accepted by OpenAI/vLLM, not implemented here: only their no-op values pass (`unsupported`).
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
