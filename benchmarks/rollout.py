@@ -130,9 +130,13 @@ def run_one(env: str, concurrency: int, engine: str, args: argparse.Namespace) -
 
     # Warm-up on the same episodes: the timed run then needs no shape the sampler has not
     # compiled (another seed can land in another prompt bucket and compile mid-run).
-    once(seed=0)
-    if engine == "continuous":  # its shapes depend on timing: a second pass meets more of them
+    # The continuous engine's shapes depend on timing (which requests share a round): warm up
+    # until a pass compiles nothing new (at most 4 passes; the JSON reports any left).
+    for _ in range(4 if engine == "continuous" else 1):
+        compiled = getattr(sampler, "num_compilations", 0)
         once(seed=0)
+        if getattr(sampler, "num_compilations", 0) == compiled:
+            break
     compiled = getattr(sampler, "num_compilations", 0)
     engine_obj = getattr(sampler, "engine", None)
     if engine_obj is not None:

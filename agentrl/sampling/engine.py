@@ -314,13 +314,16 @@ class Engine:
         """Admit, prefill, and run one decode round. Returns whether any work was done."""
         with self._lock:
             self._drain()
-            admitted = self._admit()
             graphdef, weights = nnx.split(self.model)
-            # Prefill what was admitted, up to a token budget per step, so a burst of new
-            # requests joins the decode batch together instead of a few per round.
-            budget = self.prefill_budget
+            # Admit and prefill, up to a token budget per step, so a burst of new requests
+            # joins the decode batch together instead of a few per round. Admission runs again
+            # after each prefill: requests waiting on a prefix another row was computing (a
+            # GRPO group's shared prompt) copy it and join this very round.
+            admitted, budget = self._admit(), self.prefill_budget
             while budget > 0 and any(s == _PREFILL for s in self._state):
-                budget -= self._prefill_round(graphdef, weights)
+                while budget > 0 and any(s == _PREFILL for s in self._state):
+                    budget -= self._prefill_round(graphdef, weights)
+                admitted += self._admit()
             decoding = [i for i, s in enumerate(self._state) if s == _DECODE]
             if decoding:
                 self._decode_round(decoding, graphdef, weights)
@@ -520,7 +523,8 @@ class Engine:
         assert all(r is not None for r in requests)
         reqs: list[Request] = [r for r in requests if r is not None]
         chunks = [min(len(r.prompt) - r.prefilled, self.prefill_chunk) for r in reqs]
-        t = min(self.prefill_chunk, ladder(max(chunks), self.min_bucket))
+        # A 2x ladder for the chunk (a turn's new tokens are often just past a power of 4).
+        t = min(self.prefill_chunk, bucket(max(chunks), self.min_bucket))
         m = 1 if len(reqs) == 1 else self.prefill_rows
         width = self._width(max(r.prefilled for r in reqs) + t)
         tokens = np.full((m, t), self._pad_id, np.int32)
@@ -564,7 +568,8 @@ class Engine:
             slot_b[i], length_b[i], last_b[i] = r.slot, lengths[i], r.token_ids[-1]
             count_b[i], budget_b[i] = len(r.token_ids), r.budget
         rows, flags = self._row_params(reqs, b)
-        waiting = bool(self._inbox or self._waiting)
+        # Requests waiting for a row or for their prefill join at the next round: keep it short.
+        waiting = bool(self._inbox or self._waiting) or _PREFILL in self._state
         limit = max(1, steps // 4) if waiting else steps
         with self._counting():
             self._store, tokens_bk, logprobs_bk, fed_b = decode(
