@@ -39,7 +39,7 @@ from typing import Any
 import gymnasium
 from gymnasium.utils.env_checker import check_env as gymnasium_check_env
 
-from agentrl.errors import EnvError
+from agentrl.errors import EnvCheckError, EnvError
 from agentrl.messages import ROLES
 
 GARBAGE_TEXTS: tuple[str, ...] = (
@@ -50,14 +50,6 @@ GARBAGE_TEXTS: tuple[str, ...] = (
 )
 _SEEDS = (0, 1, 2)
 _TOOL_FORMATS = ("hermes", "llama3", "xml")
-
-
-class EnvCheckError(EnvError):
-    """An environment failed one of `check_env`'s checks; `check` names which."""
-
-    def __init__(self, check: str, message: str) -> None:
-        super().__init__(f"check {check!r} failed: {message}")
-        self.check = check
 
 
 @dataclass
@@ -323,10 +315,10 @@ def _check_step_after_end(env: gymnasium.Env, report: CheckReport) -> None:
         return
     except Exception as e:
         raise AssertionError(
-            f"step after the end raised {type(e).__name__}, need agentrl.EnvError"
+            f"step after the end raised {type(e).__name__}, need agentrl.errors.EnvError"
         ) from e
     raise AssertionError(
-        "step after the episode ended did not raise; it must raise agentrl.EnvError"
+        "step after the episode ended did not raise; it must raise agentrl.errors.EnvError"
     )
 
 

@@ -49,6 +49,57 @@ class SamplerError(AgentRLError):
     """Generation failed: a server that kept failing, a prompt longer than the context, ..."""
 
 
+# -- more specific errors, each a subclass of the family above it ----------------------------
+
+
+class TrajectoryError(AgentRLError):
+    """A trajectory violates an invariant (see `Trajectory.validate_invariants`)."""
+
+
+class RewardError(AgentRLError):
+    """A reward function returned something that is not a finite number."""
+
+
+class MetricsError(AgentRLError, TypeError):
+    """A metric value is not a number, or a metric name is reserved."""
+
+
+class ChatTemplateError(AgentRLError, ValueError):
+    """A chat template failed to compile or refused the conversation (``raise_exception``)."""
+
+
+class IncrementalRenderError(AgentRLError):
+    """The session was used out of order, or the template cannot render the new messages."""
+
+
+class EnvCheckError(EnvError):
+    """An environment failed one of `check_env`'s checks; `check` names which."""
+
+    def __init__(self, check: str, message: str) -> None:
+        super().__init__(f"check {check!r} failed: {message}")
+        self.check = check
+
+
+class DataError(EnvError):
+    """A dataset file or record cannot be read as the expected format."""
+
+
+class ToolArgumentError(ToolError):
+    """A call's arguments do not match the tool's parameters."""
+
+
+class CalculatorError(ToolError):
+    """The expression is not arithmetic the calculator accepts, or is too large."""
+
+
+class WorkerTimeout(ToolError):
+    """The worker did not answer in time and was killed."""
+
+
+class WorkerError(ToolError):
+    """The function raised in the worker; the message is the worker's."""
+
+
 def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str:
     """A ' Did you mean ...?' suffix for an error message, or '' when nothing is close."""
     close = difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.5)

@@ -20,12 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from agentrl.errors import AgentRLError, ConfigError, GradingError
+from agentrl.errors import ConfigError, GradingError, RewardError
 from agentrl.registration import rewards as _registry
-
-
-class RewardError(AgentRLError):
-    """A reward function returned something that is not a finite number."""
 
 
 @runtime_checkable

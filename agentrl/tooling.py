@@ -40,7 +40,7 @@ from typing import Any
 
 import pydantic
 
-from agentrl.errors import ToolError, did_you_mean
+from agentrl.errors import ToolArgumentError, ToolError, did_you_mean
 from agentrl.messages import Message, ToolCall, message
 from agentrl.registration import tools as tool_registry
 from agentrl.toolschema import (
@@ -55,10 +55,6 @@ DEFAULT_MAX_OUTPUT_CHARS = 8000
 CHARS_PER_TOKEN = 4  # for a token cap without a tokenizer; a rough average for English and code
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what OpenAI accepts as a function name
-
-
-class ToolArgumentError(ToolError):
-    """A call's arguments do not match the tool's parameters."""
 
 
 class Tokenizer(typing.Protocol):

@@ -27,14 +27,10 @@ from typing import IO, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agentrl.errors import AgentRLError
+from agentrl.errors import TrajectoryError
 
 Termination = Literal["terminated", "truncated", "context_limit", "max_tokens", "error"]
 SpanRole = Literal["prompt", "policy", "env", "tool"]
-
-
-class TrajectoryError(AgentRLError):
-    """A trajectory violates an invariant (see `Trajectory.validate_invariants`)."""
 
 
 class Span(BaseModel):

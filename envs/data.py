@@ -23,13 +23,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agentrl.env import Task
-from agentrl.errors import EnvError
+from agentrl.errors import DataError
 
 OnInvalid = Literal["raise", "skip"]
-
-
-class DataError(EnvError):
-    """A dataset file or record cannot be read as the expected format."""
 
 
 # -- reading files ------------------------------------------------------------------------------

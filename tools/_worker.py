@@ -18,15 +18,7 @@ import threading
 import time
 from typing import Any
 
-from agentrl.errors import ToolError
-
-
-class WorkerTimeout(ToolError):
-    """The worker did not answer in time and was killed."""
-
-
-class WorkerError(ToolError):
-    """The function raised in the worker; the message is the worker's."""
+from agentrl.errors import ToolError, WorkerError, WorkerTimeout
 
 
 class Worker:

@@ -14,7 +14,7 @@ import math
 import tokenize
 from typing import Any
 
-from agentrl.errors import ToolError
+from agentrl.errors import CalculatorError
 from agentrl.tooling import tool
 
 from ._worker import Worker, WorkerError, WorkerTimeout
@@ -31,10 +31,6 @@ _FUNCTIONS = (
     "ceiling", "ceil", "Mod", "mod", "Rational", "pi", "E", "e",
 )
 # fmt: on
-
-
-class CalculatorError(ToolError):
-    """The expression is not arithmetic the calculator accepts, or is too large."""
 
 
 def _check_tokens(expression: str) -> None:

@@ -17,16 +17,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from agentrl.errors import AgentRLError
+from agentrl.errors import MetricsError
 
 __all__ = ["MetricsError", "MetricsLogger", "WandbLogger", "read_metrics", "series"]
 
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _RESERVED = ("step", "time")
-
-
-class MetricsError(AgentRLError, TypeError):
-    """A metric value is not a number, or a metric name is reserved."""
 
 
 class MetricsLogger:

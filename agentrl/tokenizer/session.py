@@ -30,7 +30,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agentrl.errors import AgentRLError
+from agentrl.errors import IncrementalRenderError
 from agentrl.tokenizer.core import Tokenizer
 from agentrl.trajectory import Span
 
@@ -38,10 +38,6 @@ _ANCHOR: list[dict[str, Any]] = [
     {"role": "user", "content": "anchor"},
     {"role": "assistant", "content": "anchor"},
 ]
-
-
-class IncrementalRenderError(AgentRLError):
-    """The session was used out of order, or the template cannot render the new messages."""
 
 
 class ChatSession:

@@ -20,11 +20,7 @@ import jinja2.ext
 import jinja2.nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from agentrl.errors import AgentRLError
-
-
-class ChatTemplateError(AgentRLError, ValueError):
-    """A chat template failed to compile or refused the conversation (``raise_exception``)."""
+from agentrl.errors import ChatTemplateError
 
 
 class _GenerationBlock(jinja2.ext.Extension):

@@ -80,7 +80,7 @@ def test_without_data_the_procedural_generator_is_used_and_announced(capsys):
         "word",
         1,
     )
-    with pytest.raises(agentrl.EnvError, match="task_index"):
+    with pytest.raises(agentrl.errors.EnvError, match="task_index"):
         env.reset(options={"task_index": 0})
 
 
@@ -94,7 +94,7 @@ def test_gsm8k_records_and_reward():
     assert obs[0]["content"] == f"{record['question']} {INSTRUCTION}"
     assert env.sft_messages()[1]["content"] == "2+3=5\nThe answer is \\boxed{5}."
     assert env.step("so \\boxed{5}")[1] == 1.0
-    with pytest.raises(agentrl.EnvError, match="not both"):
+    with pytest.raises(agentrl.errors.EnvError, match="not both"):
         agentrl.make("gsm8k", data=[record], kinds="word")
 
 
@@ -200,7 +200,7 @@ def test_chat_user_can_be_simulated_by_a_sampler():
     obs, *_ = env.step("Pack boots and a map.")
     assert obs == [{"role": "user", "content": "ok but what about food on the trail?"}]
     assert "Your next question is: And what should I eat on the trail?" in seen[0]
-    with pytest.raises(agentrl.ConfigError, match="together"):
+    with pytest.raises(agentrl.errors.ConfigError, match="together"):
         agentrl.make("chat", user_sampler=object())
 
 

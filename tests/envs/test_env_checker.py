@@ -149,7 +149,7 @@ def test_an_episode_that_never_ends_is_caught():
 
 
 def test_check_env_is_an_agentrl_error():
-    assert issubclass(EnvCheckError, agentrl.EnvError)
+    assert issubclass(EnvCheckError, agentrl.errors.EnvError)
 
 
 class RecordsActions(Good):

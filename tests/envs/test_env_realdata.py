@@ -34,5 +34,5 @@ def test_real_files_load_and_gold_answers_earn_reward(shared_data, env_id, name)
 
 
 def test_strict_loading_names_the_bad_record(shared_data):
-    with pytest.raises(agentrl.EnvError, match=r"train_math.json record 886: 'answer'"):
+    with pytest.raises(agentrl.errors.EnvError, match=r"train_math.json record 886: 'answer'"):
         agentrl.make("deepscaler", data=shared_data / "deepscaler" / "train_math.json")

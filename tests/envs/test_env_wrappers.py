@@ -112,7 +112,7 @@ def test_with_tools_rejects_bad_arguments():
         WithTools(_math_env(), [multiply], tool_format="json")
     with pytest.raises(ConfigError, match="unique"):
         WithTools(_math_env(), [multiply, multiply])
-    with pytest.raises(agentrl.UnknownIdError, match="no tool named"):
+    with pytest.raises(agentrl.errors.UnknownIdError, match="no tool named"):
         WithTools(_math_env(), ["no-such-tool"])
 
 
