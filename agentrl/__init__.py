@@ -47,8 +47,8 @@ _LAZY: dict[str, str] = {
     # checking
     "check_env": "agentrl.env_checker",
     # tools and rewards
-    "Tool": "agentrl.tooling",
-    "tool": "agentrl.tooling",
+    "Tool": "agentrl.tools.base",
+    "tool": "agentrl.tools.base",
     "Reward": "agentrl.rewards",
     "Rubric": "agentrl.rewards",
     "grade": "agentrl.grading",

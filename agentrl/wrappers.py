@@ -200,7 +200,7 @@ class WithTools(Wrapper):
     """Add tools to any env.
 
     Each action is parsed for tool calls in `tool_format`. If it calls tools (or tries to, with a
-    malformed call), the calls run through `agentrl.tooling.execute_tool_calls` and the tool
+    malformed call), the calls run through `agentrl.tools.base.execute_tool_calls` and the tool
     messages are the observation, with reward 0; the inner env does not see that turn. An action
     without a tool call goes to the inner env unchanged. Tool turns count toward `max_turns`.
 
@@ -219,7 +219,7 @@ class WithTools(Wrapper):
         tool_format: str | None = None,
         max_tool_turns: int = 4,
     ) -> None:
-        from agentrl.toolcalls import FORMATS
+        from agentrl.tools.calls import FORMATS
 
         super().__init__(env)
         if max_tool_turns < 1:
@@ -281,8 +281,8 @@ def run_tool_calls(
 
     A malformed call is answered with an error message for the model, never an exception.
     """
-    from agentrl.toolcalls import parse_tool_calls
-    from agentrl.tooling import error_messages, execute_tool_calls
+    from agentrl.tools.base import error_messages, execute_tool_calls
+    from agentrl.tools.calls import parse_tool_calls
 
     parsed = parse_tool_calls(action, tool_format, id_prefix=f"call_{turn}_")
     if not parsed.calls and not parsed.errors:

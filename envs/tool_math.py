@@ -19,8 +19,8 @@ from typing import Any
 from agentrl.env import Task, Turn
 from agentrl.errors import ConfigError
 from agentrl.messages import Message, ToolCall
-from agentrl.toolcalls import FORMATS, format_tool_call
-from agentrl.tooling import execute_tool_calls
+from agentrl.tools.base import execute_tool_calls
+from agentrl.tools.calls import FORMATS, format_tool_call
 from agentrl.wrappers import resolve_tools, run_tool_calls
 
 from .data import OnInvalid

@@ -7,8 +7,8 @@ import json
 
 import agentrl
 from agentrl.registration import tools
-from agentrl.toolcalls import parse_tool_calls
-from agentrl.tooling import execute_tool_calls
+from agentrl.tools.base import execute_tool_calls
+from agentrl.tools.calls import parse_tool_calls
 
 
 @agentrl.tool(timeout_s=5)

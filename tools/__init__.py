@@ -1,4 +1,10 @@
-"""Built-in tools. Importing this package registers them, lazily (no tool module is imported).
+"""Tools: the plumbing every tool uses, and the built-in tools.
+
+``agentrl.tools.base``    `Tool`, the `tool` decorator, argument checks, executing calls
+``agentrl.tools.schema``  JSON schemas from Python signatures and docstrings
+``agentrl.tools.calls``   parsing and rendering tool calls in the hermes, llama3 and xml formats
+
+Importing this package registers the built-in tools, lazily (no tool module is imported):
 
 | name         | what it does                                                               |
 |--------------|----------------------------------------------------------------------------|

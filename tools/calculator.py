@@ -15,7 +15,7 @@ import tokenize
 from typing import Any
 
 from agentrl.errors import CalculatorError
-from agentrl.tooling import tool
+from agentrl.tools.base import tool
 
 from ._worker import Worker, WorkerError, WorkerTimeout
 

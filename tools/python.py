@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from agentrl.tooling import tool
+from agentrl.tools.base import tool
 
 from .sandbox import SandboxLimits, isolation, run_python
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from agentrl.errors import ToolError
-from agentrl.tooling import tool
+from agentrl.tools.base import tool
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

@@ -41,7 +41,7 @@ def _help(parser: argparse.ArgumentParser) -> int:
 def schema_of(name: str) -> dict[str, Any]:
     """The JSON schema of registered tool `name`, without constructing stateful tools."""
     from agentrl.registration import tools
-    from agentrl.tooling import Tool, ToolFactory
+    from agentrl.tools.base import Tool, ToolFactory
 
     factory = tools.spec(name).load()
     owner = getattr(factory, "__self__", None)  # `Tool.with_options` bound to its tool

@@ -521,7 +521,7 @@ class _Server:
     def _reply(self, c: p.Choice, use_tools: bool) -> tuple[dict[str, Any], str]:
         """The assistant message of a choice and its finish reason (tool calls parsed)."""
         if use_tools:
-            from agentrl.toolcalls import parse_tool_calls
+            from agentrl.tools.calls import parse_tool_calls
 
             parsed = parse_tool_calls(
                 c.text, self.tool_format, id_prefix=f"call_{uuid.uuid4().hex[:8]}_"

@@ -10,7 +10,7 @@ import pytest
 import agentrl
 from agentrl.errors import ConfigError, EnvError
 from agentrl.registration import tools as tool_registry
-from agentrl.tooling import tool
+from agentrl.tools.base import tool
 from agentrl.wrappers import EpisodeStatistics, MaxTurns, WithTools
 
 

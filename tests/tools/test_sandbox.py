@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from agentrl.messages import ToolCall
-from agentrl.tooling import execute_tool_calls
 from agentrl.tools._cgroup import PidsCgroup
+from agentrl.tools.base import execute_tool_calls
 from agentrl.tools.python import PythonTool
 from agentrl.tools.sandbox import SandboxLimits, isolation, run_python
 

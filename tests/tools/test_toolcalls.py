@@ -13,14 +13,14 @@ import pytest
 
 from agentrl.errors import ConfigError
 from agentrl.messages import ToolCall
-from agentrl.toolcalls import (
+from agentrl.tools.base import Tool
+from agentrl.tools.calls import (
     FORMATS,
     format_tool_call,
     format_tool_calls,
     parse_tool_calls,
     tool_prompt,
 )
-from agentrl.tooling import Tool
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CALC = {

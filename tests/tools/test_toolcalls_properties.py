@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentrl.messages import ToolCall
-from agentrl.toolcalls import FORMATS, format_tool_call, parse_tool_calls
+from agentrl.tools.calls import FORMATS, format_tool_call, parse_tool_calls
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ROUND_TRIP = settings(SETTINGS, max_examples=40)

@@ -12,7 +12,7 @@ import agentrl
 from agentrl.errors import ToolError
 from agentrl.messages import ToolCall
 from agentrl.registration import tools as registry
-from agentrl.tooling import (
+from agentrl.tools.base import (
     Tool,
     ToolArgumentError,
     ToolFactory,

@@ -3,12 +3,12 @@
 Three formats, named by what emits them:
 
 - ``"hermes"``: Hermes / Qwen2.5 ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``
-  blocks, several per message (`agentrl.toolcalls.hermes`).
+  blocks, several per message (`agentrl.tools.calls.hermes`).
 - ``"llama3"``: Llama 3.x JSON calls ``{"name": ..., "parameters": {...}}``, bare or after
   ``<|python_tag|>``, and the builtin ``<|python_tag|>tool.call(k="v")`` form
-  (`agentrl.toolcalls.llama3`).
+  (`agentrl.tools.calls.llama3`).
 - ``"xml"``: ``<tool name="calculator"><arg name="expression">2+2</arg></tool>`` for models
-  without a native format (`agentrl.toolcalls.xml`).
+  without a native format (`agentrl.tools.calls.xml`).
 
     >>> parsed = parse_tool_calls('Sure. <tool_call>{"name": "calculator", '
     ...                           '"arguments": {"expression": "2+2"}}</tool_call>', "hermes")
@@ -17,7 +17,7 @@ Three formats, named by what emits them:
 
 Parsing never raises on any text: a malformed call (bad JSON, a truncated tag, an unknown tool or
 invalid arguments when `tools` are given) becomes an entry of `ParsedToolCalls.errors`, meant to
-go back to the model as a tool message (`agentrl.tooling.error_messages`).
+go back to the model as a tool message (`agentrl.tools.base.error_messages`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from . import hermes, llama3, xml
 from .base import Found, dumps
 
 if TYPE_CHECKING:
-    from agentrl.tooling import Tool
+    from agentrl.tools.base import Tool
 
 FORMATS: tuple[str, ...] = ("hermes", "llama3", "xml")
 _SCANNERS: dict[str, Callable[[str], list[Found]]] = {
@@ -138,7 +138,7 @@ def _check_against(table: Mapping[str, Tool] | None, item: Found) -> str | None:
             f"unknown tool {item.name!r}.{did_you_mean(item.name, table)} "
             f"Available tools: {', '.join(sorted(table)) or 'none'}."
         )
-    from agentrl.tooling import ToolArgumentError
+    from agentrl.tools.base import ToolArgumentError
 
     try:
         tool.validate(item.arguments)

@@ -43,7 +43,7 @@ import pydantic
 from agentrl.errors import ToolArgumentError, ToolError, did_you_mean
 from agentrl.messages import Message, ToolCall, message
 from agentrl.registration import tools as tool_registry
-from agentrl.toolschema import (
+from agentrl.tools.schema import (
     describe_validation_error,
     parameters_model,
     parse_docstring,
