@@ -30,7 +30,14 @@ def register(subparsers: Any) -> None:
         "--data",
         help="training data: the env's problems (DeepScaleR/GSM8K JSON, JSONL or Parquet), chat "
         "records {messages, tools} for --algo sft/distill, or {prompt, chosen, rejected} pairs "
-        "for --algo dpo (JSON, JSONL, Parquet or a datasets.save_to_disk folder)",
+        "for --algo dpo (JSON, JSONL, Parquet or a datasets.save_to_disk folder), or a folder "
+        "that agentrl serve --record wrote (rewarded sessions, for --algo grpo/ppo)",
+    )
+    p.add_argument(
+        "--agent",
+        metavar="MODULE:FUNCTION",
+        help="an OpenAI-client program as the environment: FUNCTION(base_url, task) -> reward, "
+        "run against this run's own endpoint (agentrl.train.agents)",
     )
     p.add_argument(
         "--teacher", help="--algo distill: the teacher's Hugging Face folder (same tokenizer)"
@@ -58,7 +65,7 @@ def register(subparsers: Any) -> None:
 
 # Flags that would silently disagree with the config.yaml of a run being resumed.
 RESUME_CLASHES = (
-    "env", "algo", "model", "data", "teacher", "config", "seed", "control", "run_dir",
+    "env", "algo", "model", "data", "agent", "teacher", "config", "seed", "control", "run_dir",
 )  # fmt: skip
 
 
@@ -91,6 +98,7 @@ def resolve_config(args: argparse.Namespace) -> Any:
         ("model", "model.path"),
         ("data", data_key(args.data)),
         ("teacher", "model.teacher"),
+        ("agent", "agent.program"),
         ("seed", "seed"),
         ("control", "control"),
     ):
@@ -104,10 +112,15 @@ def resolve_config(args: argparse.Namespace) -> Any:
 
 def data_key(path: str | None) -> str:
     """Where ``--data`` goes: ``data`` for chat records or preference pairs (a file of your
-    own), ``env.data`` for the env's problems (which the env reads and checks)."""
+    own) or a serve recording, ``env.data`` for the env's problems (which the env reads and
+    checks)."""
     if path is None:
         return "env.data"
     from agentrl.train.datasets import data_kind
+    from agentrl.train.recorded import is_recording
+
+    if is_recording(path):
+        return "data"
 
     return "env.data" if data_kind(path) == "env" else "data"
 

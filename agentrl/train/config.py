@@ -121,6 +121,19 @@ class ScheduleSection(Config):
     )
 
 
+class AgentSection(Config):
+    """An OpenAI-client program as the environment (`agentrl.train.agents`)."""
+
+    program: str | None = Field(
+        default=None,
+        description="'module:function' or 'file.py:function', function(base_url, task) -> "
+        "reward, run rollout.group_size times per task against the run's own endpoint",
+    )
+    timeout_s: float = Field(
+        default=600.0, gt=0, description="wall seconds per step's calls; later ones earn 0"
+    )
+
+
 class EvalSection(Config):
     """Held-out evaluation (greedy) before, during and after training."""
 
@@ -140,6 +153,7 @@ class TrainConfig(Config):
     rollout: RolloutSection = RolloutSection()
     schedule: ScheduleSection = ScheduleSection()
     eval: EvalSection = EvalSection()
+    agent: AgentSection = AgentSection()
     checkpoint: CheckpointConfig = CheckpointConfig(every=50, keep=2)
     logging: LoggingConfig = LoggingConfig()
     grpo: GRPOConfig = GRPOConfig()
@@ -150,7 +164,9 @@ class TrainConfig(Config):
         default=None,
         description="a file of your own (agentrl.train.datasets): chat records for algo=sft "
         "or distill (instead of the env's worked solutions), preference pairs for algo=dpo "
-        "(instead of pairs from rollouts); batches of warm_start.batch_size",
+        "(instead of pairs from rollouts); batches of warm_start.batch_size; or a folder "
+        "agentrl serve --record wrote, whose rewarded sessions algo=grpo or ppo learns from "
+        "(agentrl.train.recorded)",
     )
     control: Literal["none", "sft"] = Field(
         default="none",
@@ -166,6 +182,11 @@ class TrainConfig(Config):
         if self.algo == "dpo" and self.data is None and self.rollout.group_size < 2:
             raise ValueError(
                 f"got rollout.group_size={self.rollout.group_size}, online DPO needs >= 2"
+            )
+        if self.agent.program is not None and (self.algo not in ("grpo", "ppo") or self.data):
+            raise ValueError(
+                f"got agent.program with algo={self.algo}, data={self.data!r}: an agent program "
+                "is the RL stage's environment (algo grpo or ppo, no data file)"
             )
         return self
 

@@ -142,6 +142,7 @@ class RunData:
     conversations: list[Chat]
     pool_prompts: list[str]
     pairs: list[Preference] = field(default_factory=list)
+    agent: Any = None  # the RL step source of agent.program or a recording (train/agents.py)
 
 
 def prepare_data(config: TrainConfig) -> RunData:
@@ -151,7 +152,8 @@ def prepare_data(config: TrainConfig) -> RunData:
     if config.algo == "distill":
         check_teacher(config)
     split, sft_env = build_split(config)
-    if config.data is not None:
+    agent = prepare_agent(config, split)
+    if config.data is not None and agent is None:
         own = read_own_data(
             config.data, config.algo, split.heldout_prompts(), mode=config.distill.mode
         )
@@ -170,7 +172,29 @@ def prepare_data(config: TrainConfig) -> RunData:
         solutions, prompts = split.warm_start_conversations(config.warm_start.pool_size, sft_env)
         conversations = [Chat(list(m)) for m in solutions]
     pairs = own.pairs if own is not None else []
-    return RunData(split, conversations, prompts + [p.prompt_text for p in pairs], pairs)
+    return RunData(split, conversations, prompts + [p.prompt_text for p in pairs], pairs, agent)
+
+
+def prepare_agent(config: TrainConfig, split: TaskSplit) -> Any:
+    """``agent.program``'s loaded function, or ``data`` as a recording, as an RL step source
+    (None for neither); loading fails here, before a run folder is made."""
+    from agentrl.train.recorded import RecordedSessions, is_recording, read_recording
+
+    if config.agent.program is not None:
+        from agentrl.train.agents import AgentPrograms, load_agent
+
+        return AgentPrograms(load_agent(config.agent.program), config.agent.program)
+    if not is_recording(config.data):
+        return None
+    assert config.data is not None  # is_recording says so
+    if config.algo not in ("grpo", "ppo"):
+        raise ConfigError(
+            f"got data={config.data!r}, a serve recording, with algo={config.algo}; "
+            "recorded sessions train with algo grpo or ppo"
+        )
+    recording = read_recording(config.data, split.heldout_prompts())
+    _say(recording.describe(config.data))
+    return RecordedSessions(recording)
 
 
 class Trainer:
@@ -198,6 +222,7 @@ class Trainer:
         self.trained = TrainedPrompts.open(run.data_dir, data.split)
         self.ctx = RunContext(config, model, tokenizer, sampler, data.split, self._log)
         self.ctx.on_prompts = self.trained.add
+        self.ctx.agent = data.agent
         self.ctx.pool = self._fit([c.example(tokenizer) for c in data.conversations], "pool")
         self.ctx.pairs = [p.pair(tokenizer) for p in data.pairs]
         if config.algo == "distill":
@@ -326,6 +351,8 @@ class Trainer:
             }
         )
         self._plots()
+        if self.ctx.agent is not None:
+            self.ctx.agent.close()
         for closable in [*self.loggers.values(), self.rl_ckpt, self.warm_ckpt]:
             closable.close()
         if self.wandb is not None:

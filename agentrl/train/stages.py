@@ -40,6 +40,8 @@ class RunContext:
     # Told each RL rollout's prompts (the run's record of what it trained on).
     on_prompts: Callable[[Iterable[str | None]], None] = lambda prompts: None
     error_steps: int = 0  # RL steps that had failed episodes so far
+    # Instead of env rollouts: an agent program's sessions, or a recording's (train/agents.py).
+    agent: Any = None
 
     def weights_changed(self) -> None:
         """After every update: trajectories say which weights sampled them, and a sampler that
@@ -203,6 +205,8 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
     from agentrl.trainers.batching import informative_groups
 
     cfg = ctx.config
+    if ctx.agent is not None:
+        return ctx.agent.step(ctx, learner, step)  # type: ignore[no-any-return]
     # Offline steps: plain SFT (more pool epochs, as the `--control sft` comparison), logit or
     # feature distillation on the pool, DPO on a preference file's pairs.
     if cfg.algo == "sft" or (cfg.algo == "distill" and cfg.distill.mode != "on_policy"):
