@@ -30,7 +30,7 @@ from agentrl.trajectory import Trajectory
 from .batching import TokenBatch, pack_sequences
 from .data import SequenceExample
 from .distill_losses import feature_mse, forward_kl, reverse_kl
-from .learner import Bundle, Learner, LearnerConfig, Metrics
+from .learner import Bundle, Learner, LearnerConfig, Metrics, UpdateConfig
 from .logprobs import over_position_chunks, positions_per_chunk, token_logprobs
 from .losses import token_weights, weighted_nll
 
@@ -53,6 +53,7 @@ class DistillLearner(Learner):
         student: the model trained (in place).
         teacher: the frozen teacher; same vocabulary for the logit modes, any width.
         mesh: optional ``(data, fsdp, tp)`` mesh.
+        update: micro-batching and optimizer precision (`UpdateConfig`).
         pad_id: id for padding positions.
     """
 
@@ -65,6 +66,7 @@ class DistillLearner(Learner):
         teacher: nnx.Module,
         *,
         mesh: Mesh | None = None,
+        update: UpdateConfig | None = None,
         pad_id: int = 0,
     ) -> None:
         s_cfg, t_cfg = student.config, teacher.config  # type: ignore[attr-defined]
@@ -78,7 +80,7 @@ class DistillLearner(Learner):
             modules["projection"] = nnx.Linear(
                 s_cfg.hidden_size, t_cfg.hidden_size, rngs=nnx.Rngs(config.seed)
             )
-        super().__init__(config, modules, mesh=mesh)
+        super().__init__(config, modules, mesh=mesh, update=update)
         if mesh is not None:
             from agentrl.models.sharding import shard_model
 

@@ -21,12 +21,21 @@ from flax import nnx
 from jax.sharding import Mesh
 from pydantic import Field
 
+from agentrl.errors import ConfigError
 from agentrl.trajectory import Trajectory
 
 from .batching import TokenBatch, pack_sequences
 from .data import PreferencePair, SequenceExample
 from .dpo_losses import DPOLossKind, PreferenceLogprobs, dpo_loss
-from .learner import Bundle, Learner, LearnerConfig, Metrics, ReferencePolicy, forward_logprobs
+from .learner import (
+    Bundle,
+    Learner,
+    LearnerConfig,
+    Metrics,
+    ReferencePolicy,
+    UpdateConfig,
+    forward_logprobs,
+)
 from .logprobs import sequence_logprobs
 
 
@@ -72,8 +81,9 @@ class DPOLearner(Learner):
         config: the `DPOConfig`.
         model: the policy, updated in place.
         ref_model: the reference (default: a frozen copy of the starting parameters, or the
-            base model when ``config.lora``).
+            base model when the policy carries LoRA adapters).
         mesh: optional ``(data, fsdp, tp)`` mesh.
+        update: micro-batching and optimizer precision (`UpdateConfig`).
         pad_id: id for padding positions.
     """
 
@@ -86,9 +96,16 @@ class DPOLearner(Learner):
         *,
         ref_model: nnx.Module | None = None,
         mesh: Mesh | None = None,
+        update: UpdateConfig | None = None,
         pad_id: int = 0,
     ) -> None:
-        super().__init__(config, {"policy": model}, mesh=mesh)
+        super().__init__(config, {"policy": model}, mesh=mesh, update=update)
+        rows = self.update_config.micro_batch_rows
+        if rows is not None and rows % 2:
+            raise ConfigError(
+                f"got update.micro_batch_rows={rows}, DPO needs an even number (a pair's "
+                "chosen and rejected rows stay in one micro-batch)"
+            )
         self.pad_id = pad_id
         self.ref = ReferencePolicy(self, ref_model, temperature=1.0)
 

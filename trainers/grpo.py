@@ -58,6 +58,7 @@ from .learner import (
     LearnerConfig,
     Metrics,
     ReferencePolicy,
+    UpdateConfig,
     forward_logprobs,
     forward_token_stats,
 )
@@ -320,9 +321,10 @@ class GRPOLearner(RLLearner):
         config: the `GRPOConfig`.
         model: the policy (NNX causal LM), updated in place.
         ref_model: the KL reference; default: a frozen copy of the starting parameters, or
-            the base model when ``config.lora`` (adapters zeroed). Only built when a KL term
-            is on.
+            the base model when the policy carries LoRA adapters (adapters off). Only built
+            when a KL term is on.
         mesh: optional ``(data, fsdp, tp)`` mesh.
+        update: micro-batching and optimizer precision (`UpdateConfig`).
         pad_id: id for padding positions.
     """
 
@@ -335,9 +337,10 @@ class GRPOLearner(RLLearner):
         *,
         ref_model: nnx.Module | None = None,
         mesh: Mesh | None = None,
+        update: UpdateConfig | None = None,
         pad_id: int = 0,
     ) -> None:
-        super().__init__(config, {"policy": model}, mesh=mesh)
+        super().__init__(config, {"policy": model}, mesh=mesh, update=update)
         adv = config.advantage
         kl_in_reward = isinstance(adv, ReinforcePlusPlus) and adv.kl_coef > 0
         self._setup_rl(ref_model, pad_id, config.kl_coef > 0 or kl_in_reward)

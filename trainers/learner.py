@@ -7,17 +7,22 @@ buffer-donating update per optimizer step::
     params, opt_state, metrics = update(params, opt_state, frozen, extra, batch)
 
 The update first computes full-batch normalizers (`Learner.prepare_weights`), then splits the
-batch into ``grad_accum_steps`` micro-batches and sums their gradients with `lax.scan`; since the
-per-token weights already carry the whole batch's normalization, 1x8 equals 8x1. After each step
-the new parameters are written back into the modules in place, so a sampler holding the model
-sees them without a copy.
+batch into micro-batches of ``UpdateConfig.micro_batch_rows`` rows and sums their gradients (in
+float32) with `lax.scan`; since the per-token weights already carry the whole batch's
+normalization, 1x8 equals 8x1. After each step the new parameters are written back into the
+modules in place, so a sampler holding the model sees them without a copy.
+
+Precision (`UpdateConfig`): with parameters stored in bfloat16, the learner keeps a float32 master
+copy of the trainable ones (``master_weights``); the optimizer updates it and the modules get it
+rounded. The optimizer's moments are kept in ``opt_state_dtype``. Which parameters train: every
+`nnx.Param`, or only the LoRA adapters when the policy carries them (`agentrl.models.lora`).
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -32,20 +37,42 @@ from agentrl.errors import ConfigError
 
 from .batching import TokenBatch
 from .logprobs import chunked_token_stats
-from .optim import OptimizerConfig, build_optimizer, learning_rate_schedule
+from .optim import OptimizerConfig, build_optimizer, learning_rate_schedule, with_state_dtype
 
 Metrics = dict[str, jax.Array]
+
+
+DType = Literal["float32", "bfloat16", "float16"]
+
+
+class UpdateConfig(Config):
+    """How an optimizer step runs: micro-batching, and the precision of what the optimizer keeps.
+    One per run (``update:`` in `agentrl train`'s config), shared by every learner of the run."""
+
+    micro_batch_rows: int | None = Field(
+        default=None,
+        ge=1,
+        description="rows per forward/backward pass: a batch is split into micro-batches of "
+        "this many rows and their gradients summed into one optimizer step (equal to the whole "
+        "batch at once); None: the whole batch in one pass",
+    )
+    master_weights: Literal["float32"] | None = Field(
+        default="float32",
+        description="keep a float32 copy of trainable parameters stored in lower precision: "
+        "the optimizer updates it and the model gets it rounded (a 1e-6 learning-rate step is "
+        "below bfloat16's resolution); None: update the stored parameters directly",
+    )
+    opt_state_dtype: DType | None = Field(
+        default=None,
+        description="dtype of the optimizer's moments; None: that of the parameters it updates "
+        "(the float32 master copy when there is one)",
+    )
 
 
 class LearnerConfig(Config):
     """Fields every learner has."""
 
     optimizer: OptimizerConfig = Field(default=OptimizerConfig())
-    grad_accum_steps: int = Field(default=1, ge=1, description="micro-batches per optimizer step")
-    lora: bool = Field(
-        default=False,
-        description="train only the policy's LoRA adapters (the model must carry them)",
-    )
     buckets: tuple[int, ...] | None = Field(
         default=None, description="allowed padded lengths; None: powers of two from 16"
     )
@@ -65,12 +92,24 @@ class Bundle(nnx.Module):
         raise AttributeError(name)
 
 
+def has_lora(module: nnx.Module) -> bool:
+    """Whether `module` carries LoRA adapters (`agentrl.models.lora.apply_lora`)."""
+    return bool(jax.tree.leaves(nnx.state(module, nnx.LoRAParam)))
+
+
 def trainable_filter(lora: bool, model_key: str) -> Any:
     """Every `nnx.Param`; with LoRA, the adapters (`nnx.LoRAParam`) plus every parameter of
     the modules other than `model_key` (value heads and projections are always trained)."""
     if not lora:
         return nnx.Param
     return nnx.Any(nnx.LoRAParam, nnx.All(nnx.Param, nnx.Not(nnx.PathContains(model_key))))
+
+
+def _cast_floats(tree: Any, dtypes: Any) -> Any:
+    """`tree` with each floating leaf cast to its dtype in `dtypes` (same structure)."""
+    return jax.tree.map(
+        lambda x, d: x.astype(d) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree, dtypes
+    )
 
 
 def forward_token_stats(
@@ -122,9 +161,11 @@ class Learner(abc.ABC):
     Args:
         config: the learner's config.
         modules: name -> module; `model_key` names the policy (the one LoRA applies to).
-        model_key: which module is the policy.
+        model_key: which module is the policy; when it carries LoRA adapters, only they (and
+            the other modules) train.
         mesh: a ``(data, fsdp, tp)`` mesh; the modules are sharded by their rules and batches
             split over ``data`` and ``fsdp``.
+        update: micro-batching and optimizer precision (default `UpdateConfig()`).
     """
 
     def __init__(
@@ -134,8 +175,10 @@ class Learner(abc.ABC):
         *,
         model_key: str = "policy",
         mesh: Mesh | None = None,
+        update: UpdateConfig | None = None,
     ) -> None:
         self.config = config
+        self.update_config = update = update or UpdateConfig()
         self.mesh = mesh
         self.model_key = model_key
         if mesh is not None:
@@ -144,19 +187,29 @@ class Learner(abc.ABC):
             for module in modules.values():
                 shard_model(module, mesh)
         self.bundle = Bundle(modules)
-        self._filter = trainable_filter(config.lora, model_key)
+        self.lora = has_lora(modules[model_key])
+        self._filter = trainable_filter(self.lora, model_key)
         split: Any = nnx.split(self.bundle, self._filter, ...)
         self.graphdef: Any = split[0]
-        self.params: Any = split[1]  # trainable variables; replaced (not mutated) by every step
         self.frozen: Any = split[2]  # everything else, passed to the update but never donated
-        if not jax.tree.leaves(self.params):
-            what = (
-                "LoRA adapters (add them with agentrl.models.lora.apply_lora)"
-                if config.lora
-                else "params"
-            )
-            raise ConfigError(f"got lora={config.lora}, but the model has no trainable {what}")
+        if not jax.tree.leaves(split[1]):
+            raise ConfigError("the model has no trainable parameters")
+        self._check_micro_batch()
+        # The modules' own dtypes; with a master copy, `params` is float32 and the modules
+        # get it cast back to these after every step.
+        self._dtypes = jax.tree.map(lambda x: x.dtype, split[1])
+        self.params: Any = split[1]  # trainable variables; replaced (not mutated) by every step
+        low = [d for d in jax.tree.leaves(self._dtypes) if jnp.issubdtype(d, jnp.floating)]
+        self._master = update.master_weights is not None and any(
+            jnp.dtype(d) != jnp.dtype(update.master_weights) for d in low
+        )
+        if self._master:
+            master = jax.tree.map(lambda _: jnp.dtype(update.master_weights), self._dtypes)
+            self.params = jax.jit(lambda p: _cast_floats(p, master))(split[1])
+        self._to_model = jax.jit(lambda p: _cast_floats(p, self._dtypes))
         self.tx = build_optimizer(config.optimizer)
+        if update.opt_state_dtype is not None:
+            self.tx = with_state_dtype(self.tx, jnp.dtype(update.opt_state_dtype))
         self.opt_state = jax.jit(self.tx.init)(self.params)
         self.step = 0
         self._lr = learning_rate_schedule(config.optimizer)
@@ -181,17 +234,31 @@ class Learner(abc.ABC):
         return getattr(self.bundle, self.model_key)
 
     @property
+    def batch_shards(self) -> int:
+        """How many ways the mesh splits a batch's rows (data x fsdp; 1 without a mesh)."""
+        if self.mesh is None:
+            return 1
+        return int(np.prod([self.mesh.shape[a] for a in ("data", "fsdp") if a in self.mesh.shape]))
+
+    @property
     def row_multiple(self) -> int:
-        """Batches need a row count divisible by this (micro-batches x mesh batch shards)."""
-        shards = 1
-        if self.mesh is not None:
-            shards = int(
-                np.prod([self.mesh.shape[a] for a in ("data", "fsdp") if a in self.mesh.shape])
+        """Batches need a row count divisible by this (the micro-batch, or the mesh's shards)."""
+        return self.update_config.micro_batch_rows or self.batch_shards
+
+    def _check_micro_batch(self) -> None:
+        rows, shards = self.update_config.micro_batch_rows, self.batch_shards
+        if rows is not None and rows % shards:
+            raise ConfigError(
+                f"got update.micro_batch_rows={rows}, need a multiple of the mesh's "
+                f"{shards} batch shards (data x fsdp)"
             )
-        return self.config.grad_accum_steps * shards
+
+    def model_params(self) -> Any:
+        """A copy of the trainable parameters in the modules' own dtypes."""
+        return jax.tree.map(jnp.copy, self._to_model(self.params))
 
     def _merged(self, params: nnx.State, frozen: nnx.State) -> Bundle:
-        return nnx.merge(self.graphdef, params, frozen)
+        return nnx.merge(self.graphdef, _cast_floats(params, self._dtypes), frozen)
 
     def _grads(self, params, frozen, extra, batch) -> tuple[Any, Metrics]:
         def loss_of(p):
@@ -203,27 +270,29 @@ class Learner(abc.ABC):
 
     def _update_fn(self, params, opt_state, frozen, extra, batch):
         batch = self.prepare_weights(batch)
-        steps = self.config.grad_accum_steps
+        rows = self.update_config.micro_batch_rows
+        steps = 1 if rows is None else batch.num_rows // rows
         if steps == 1:
             grads, metrics = self._grads(params, frozen, extra, batch)
         else:
-            micro = jax.tree.map(
-                lambda x: x.reshape(steps, x.shape[0] // steps, *x.shape[1:]), batch
-            )
+            # Contiguous micro-batches: learners that pair rows (DPO's 2p, 2p+1) keep pairs.
+            micro = jax.tree.map(lambda x: x.reshape(steps, rows, *x.shape[1:]), batch)
             first = jax.tree.map(lambda x: x[0], micro)
             shapes = jax.eval_shape(self._grads, params, frozen, extra, first)
             init = (
-                jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes[0]),
+                jax.tree.map(lambda s: jnp.zeros(s.shape, jnp.float32), shapes[0]),
                 {k: _metric_identity(k, s) for k, s in shapes[1].items()},
             )
 
             def body(carry, mb):
                 g, m = self._grads(params, frozen, extra, mb)
-                g_sum = jax.tree.map(jnp.add, carry[0], g)
+                # Summed in float32: bfloat16 gradients would lose the small micro-batches.
+                g_sum = jax.tree.map(lambda a, b: a + b.astype(jnp.float32), carry[0], g)
                 m_sum = {k: _reduce_metric(k, carry[1][k], v) for k, v in m.items()}
                 return (g_sum, m_sum), None
 
             (grads, metrics), _ = jax.lax.scan(body, init, micro)
+            grads = jax.tree.map(lambda g, p: g.astype(p.dtype), grads, params)
         metrics["grad_norm"] = optax.tree.norm(grads)
         updates, opt_state = self.tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, metrics
@@ -243,16 +312,17 @@ class Learner(abc.ABC):
 
     def apply_update(self, batch: TokenBatch, extra: Any = None) -> dict[str, float]:
         """One optimizer step on a device batch; writes the new parameters into the modules."""
-        if batch.num_rows % self.config.grad_accum_steps:
+        rows = self.update_config.micro_batch_rows
+        if rows is not None and batch.num_rows % rows:
             raise ConfigError(
                 f"got a batch of {batch.num_rows} rows, need a multiple of "
-                f"grad_accum_steps={self.config.grad_accum_steps}"
+                f"update.micro_batch_rows={rows}"
             )
         lr = float(self._lr(self.step))
         self.params, self.opt_state, metrics = self._update(
             self.params, self.opt_state, self.frozen, extra, batch
         )
-        nnx.update(self.bundle, self.params)
+        self._write_back()
         self.step += 1
         out = {k: float(v) for k, v in metrics.items()}
         out["lr"] = lr
@@ -286,7 +356,12 @@ class Learner(abc.ABC):
         self.params = state["params"]
         self.opt_state = state["opt_state"]
         self.step = int(state["step"])
-        nnx.update(self.bundle, self.params)
+        self._write_back()
+
+    def _write_back(self) -> None:
+        """Put the trainable parameters into the modules (rounded from the master copy)."""
+        model = self._to_model(self.params) if self._master else self.params
+        nnx.update(self.bundle, model)
 
 
 class ReferencePolicy:
@@ -304,12 +379,14 @@ class ReferencePolicy:
         else:
             graphdef = learner.graphdef
             pick = lambda b: getattr(b, key)  # noqa: E731
-            if learner.config.lora:
-                # The adapter's output is a product of its factors, so zeros give the base model.
-                self._states = (jax.tree.map(jnp.zeros_like, learner.params), learner.frozen)
+            if learner.lora:
+                # The adapter's output is a product of its factors, so zeros give the base
+                # model: the frozen base weights are shared, never copied.
+                zeros = jax.tree.map(jnp.zeros_like, learner.model_params())
+                self._states = (zeros, learner.frozen)
                 self.kind = "lora_base"
             else:
-                self._states = (jax.tree.map(jnp.copy, learner.params), learner.frozen)
+                self._states = (learner.model_params(), learner.frozen)
                 self.kind = "frozen_copy"
 
         def score(states, batch):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
+import jax
+import jax.numpy as jnp
 import optax
 from pydantic import Field, model_validator
 
@@ -77,3 +79,23 @@ def build_optimizer(config: OptimizerConfig) -> optax.GradientTransformation:
     if config.grad_clip is None:
         return opt
     return optax.chain(optax.clip_by_global_norm(config.grad_clip), opt)
+
+
+def with_state_dtype(tx: optax.GradientTransformation, dtype: Any) -> optax.GradientTransformation:
+    """`tx` with its floating state (Adam's moments, ...) stored in `dtype`: each update upcasts
+    the state to float32, runs `tx`, and rounds the new state back, so only storage shrinks."""
+
+    def cast(tree: Any, to: Any) -> Any:
+        return jax.tree.map(
+            lambda x: x.astype(to) if jnp.issubdtype(jnp.result_type(x), jnp.floating) else x,
+            tree,
+        )
+
+    def init(params: Any) -> Any:
+        return cast(tx.init(params), dtype)
+
+    def update(updates: Any, state: Any, params: Any = None) -> tuple[Any, Any]:
+        updates, state = tx.update(updates, cast(state, jnp.float32), params)
+        return updates, cast(state, dtype)
+
+    return optax.GradientTransformation(init, update)

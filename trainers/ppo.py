@@ -24,7 +24,7 @@ from pydantic import Field
 from .advantages import gae
 from .batching import TokenBatch
 from .grpo import RLConfig, RLLearner, policy_loss_terms
-from .learner import Bundle, Metrics, forward_token_stats
+from .learner import Bundle, Metrics, UpdateConfig, forward_token_stats
 from .logprobs import masked_mean
 from .losses import Aggregation, clipped_value_loss
 
@@ -79,6 +79,7 @@ class PPOLearner(RLLearner):
             on the policy's hidden states and the value loss trains the shared backbone too.
         ref_model: the KL reference (default: frozen copy, or the LoRA base).
         mesh: optional ``(data, fsdp, tp)`` mesh.
+        update: micro-batching and optimizer precision (`UpdateConfig`).
         pad_id: id for padding positions.
     """
 
@@ -92,6 +93,7 @@ class PPOLearner(RLLearner):
         critic: nnx.Module | None = None,
         ref_model: nnx.Module | None = None,
         mesh: Mesh | None = None,
+        update: UpdateConfig | None = None,
         pad_id: int = 0,
     ) -> None:
         backbone = critic if critic is not None else model
@@ -102,7 +104,7 @@ class PPOLearner(RLLearner):
         if critic is not None:
             modules["critic"] = critic
         self.has_critic = critic is not None
-        super().__init__(config, modules, mesh=mesh)
+        super().__init__(config, modules, mesh=mesh, update=update)
         needs_ref = config.kl_coef > 0 or config.kl_reward_coef > 0
         self._setup_rl(ref_model, pad_id, needs_ref)
 

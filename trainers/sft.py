@@ -21,7 +21,7 @@ from agentrl.trajectory import Trajectory
 
 from .batching import TokenBatch, pack_sequences
 from .data import SequenceExample
-from .learner import Bundle, Learner, LearnerConfig, Metrics, forward_logprobs
+from .learner import Bundle, Learner, LearnerConfig, Metrics, UpdateConfig, forward_logprobs
 from .losses import Aggregation, token_weights, weighted_nll
 
 
@@ -43,13 +43,20 @@ class SFTLearner(Learner):
         config: the `SFTConfig`.
         model: the NNX causal LM, updated in place.
         mesh: optional ``(data, fsdp, tp)`` mesh.
+        update: micro-batching and optimizer precision (`UpdateConfig`).
         pad_id: id for padding positions.
     """
 
     def __init__(
-        self, config: SFTConfig, model: nnx.Module, *, mesh: Mesh | None = None, pad_id: int = 0
+        self,
+        config: SFTConfig,
+        model: nnx.Module,
+        *,
+        mesh: Mesh | None = None,
+        pad_id: int = 0,
+        update: UpdateConfig | None = None,
     ) -> None:
-        super().__init__(config, {"policy": model}, mesh=mesh)
+        super().__init__(config, {"policy": model}, mesh=mesh, update=update)
         self.config: SFTConfig = config
         self.pad_id = pad_id
 
@@ -83,7 +90,7 @@ class SFTLearner(Learner):
         return loss, {"tokens": jnp.sum(batch.loss_mask)}
 
     def train_step(self, batch: TokenBatch | Sequence[Any]) -> dict[str, float]:
-        """One optimizer step (``grad_accum_steps`` micro-batches) on a batch or examples."""
+        """One optimizer step (in micro-batches, see `UpdateConfig`) on a batch or examples."""
         if not isinstance(batch, TokenBatch):
             batch = self.make_batch(batch)
         return self.apply_update(self.put(batch))

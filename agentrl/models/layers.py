@@ -66,6 +66,8 @@ class Linear(nnx.Module):
         rngs: random streams for initialization.
         dtype: computation dtype.
         param_dtype: storage dtype of kernel and bias.
+        out_dtype: dtype the matmul accumulates into and returns (default `dtype`); the output
+            head asks for float32, so bfloat16 models still give float32 logits.
     """
 
     def __init__(
@@ -78,11 +80,13 @@ class Linear(nnx.Module):
         rngs: nnx.Rngs,
         dtype: Any = jnp.float32,
         param_dtype: Any = jnp.float32,
+        out_dtype: Any = None,
     ) -> None:
         self.in_features = in_features
         self.out_features = out_features
         self.dtype = dtype
         self.param_dtype = param_dtype
+        self.out_dtype = out_dtype
         shape = (in_features, out_features)
         self.kernel = nnx.Param(init_std * jax.random.normal(rngs.params(), shape, param_dtype))
         self.bias = nnx.data(
@@ -92,7 +96,11 @@ class Linear(nnx.Module):
 
     def base(self, x: jax.Array) -> jax.Array:
         """The frozen-base product ``x @ kernel``; quantized subclasses dequantize here."""
-        return jnp.dot(x.astype(self.dtype), self.kernel[...].astype(self.dtype))
+        return jnp.dot(
+            x.astype(self.dtype),
+            self.kernel[...].astype(self.dtype),
+            preferred_element_type=self.out_dtype,
+        )
 
     def dense_kernel(self) -> jax.Array:
         """The frozen base kernel ``[in, out]`` in float32 (quantized subclasses dequantize)."""
@@ -135,8 +143,13 @@ class Embed(nnx.Module):
         return jnp.take(self.embedding[...], tokens_bt, axis=0).astype(self.dtype)
 
     def attend(self, hidden_btd: jax.Array) -> jax.Array:
-        """Logits against the table (tied output head)."""
-        return jnp.einsum("btd,vd->btv", hidden_btd, self.embedding[...].astype(self.dtype))
+        """float32 logits against the table (tied output head), accumulated in float32."""
+        return jnp.einsum(
+            "btd,vd->btv",
+            hidden_btd.astype(self.dtype),
+            self.embedding[...].astype(self.dtype),
+            preferred_element_type=jnp.float32,
+        )
 
 
 class RMSNorm(nnx.Module):

@@ -19,16 +19,21 @@ trainers take `hidden` and project a few positions at a time with `head`.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from agentrl.errors import ModelError
 from agentrl.models.config import ModelConfig
 from agentrl.models.layers import DecoderLayer, Embed, LayerCache, Linear, RMSNorm, softcap
 
 Cache = tuple[LayerCache, ...]
+Remat = Literal["none", "layer", "dots"]
+# What "dots" keeps: the outputs of matmuls without batch dimensions, i.e. the projections
+# (q/k/v/o, MLP); attention's batched score and value products are recomputed.
+_REMAT_POLICIES = {"dots": jax.checkpoint_policies.dots_with_no_batch_dims_saveable}
 
 
 class ModelOutput(NamedTuple):
@@ -47,8 +52,10 @@ class CausalLM(nnx.Module):
         rngs: random streams for initialization.
         dtype: computation dtype (float32 default; bfloat16 on accelerators).
         param_dtype: storage dtype of the parameters.
-        remat: recompute each layer's activations in the backward pass instead of keeping
-            them (gradient checkpointing: less memory for training, ~1/3 more compute).
+        remat: what the backward pass recomputes instead of keeping (gradient checkpointing):
+            ``"none"``; ``"layer"``: each decoder layer keeps only its input (least memory,
+            ~1/3 more compute); ``"dots"``: each layer keeps its weight matmuls' outputs and
+            recomputes the rest (attention scores, activations, norms). ``True`` is ``"layer"``.
     """
 
     def __init__(
@@ -58,7 +65,7 @@ class CausalLM(nnx.Module):
         rngs: nnx.Rngs,
         dtype: Any = jnp.float32,
         param_dtype: Any = jnp.float32,
-        remat: bool = False,
+        remat: Remat | bool = "none",
     ) -> None:
         c = config
         self.config = c
@@ -74,7 +81,12 @@ class CausalLM(nnx.Module):
             None
             if c.tie_word_embeddings
             else Linear(
-                c.hidden_size, c.vocab_size, use_bias=False, init_std=c.initializer_range, **kw
+                c.hidden_size,
+                c.vocab_size,
+                use_bias=False,
+                init_std=c.initializer_range,
+                out_dtype=jnp.float32,  # log-probs and ratios need float32 logits
+                **kw,
             )
         )
 
@@ -119,7 +131,9 @@ class CausalLM(nnx.Module):
         return self._trunk(tokens_bt, positions_bt, attention_mask, None, None)[0]
 
     def head(self, hidden_btd: jax.Array) -> jax.Array:
-        """float32 logits ``[B, T, V]`` of hidden states (after the final norm)."""
+        """float32 logits ``[B, T, V]`` of hidden states (after the final norm), accumulated in
+        float32 whatever the compute dtype: a bfloat16 logit of 20 is off by up to 0.06, which
+        would show up directly in log-probs and importance ratios."""
         if self.lm_head is None:
             logits = self.embed_tokens.attend(hidden_btd)
         else:
@@ -150,13 +164,23 @@ class CausalLM(nnx.Module):
         else:
             valid_bs = attention_mask.astype(bool)
         new_cache: list[LayerCache] = []
-        run = nnx.remat(_run_layer) if self.remat else _run_layer
+        run = _layer_runner(self.remat)
         for i, layer in enumerate(self.layers):
             layer_cache = None if cache is None else cache[i]
             x_btd, layer_cache = run(layer, x_btd, positions_bt, valid_bs, layer_cache, start)
             if layer_cache is not None:
                 new_cache.append(layer_cache)
         return self.norm(x_btd), None if cache is None else tuple(new_cache)
+
+
+def _layer_runner(remat: Remat | bool) -> Any:
+    """`_run_layer`, under `nnx.remat` with the policy `remat` names."""
+    mode = remat if isinstance(remat, str) else ("layer" if remat else "none")
+    if mode == "none":
+        return _run_layer
+    if mode != "layer" and mode not in _REMAT_POLICIES:
+        raise ModelError(f"got remat={remat!r}, need one of none, layer, dots")
+    return nnx.remat(_run_layer, policy=_REMAT_POLICIES.get(mode))
 
 
 def _run_layer(

@@ -190,6 +190,7 @@ class Engine:
             prompt; for comparisons and tests).
         seed: the engine's own key, used for requests without a seed.
         min_bucket: the smallest column/prefill bucket.
+        cache_dtype: dtype of the KV store (default: the model's compute dtype).
     """
 
     def __init__(
@@ -206,6 +207,7 @@ class Engine:
         prefix_reuse: bool = True,
         seed: int = 0,
         min_bucket: int = 16,
+        cache_dtype: Any = None,
     ) -> None:
         for name, value, low in [
             ("num_slots", num_slots, 1),
@@ -236,7 +238,7 @@ class Engine:
         self._vocab_size = int(model.config.vocab_size)
         self._pad_id = int(tokenizer.pad_token_id)
         self._eos = tuple(int(t) for t in getattr(tokenizer, "eos_token_ids", ()) or ())
-        dtype = getattr(model, "dtype", jnp.float32)
+        dtype = cache_dtype or getattr(model, "dtype", jnp.float32)
         # One extra row: padding lanes of a bucketed call read and write it, never a real row.
         self._store: Any = model.init_cache(num_slots + 1, self.columns, dtype)
         self._scratch = num_slots

@@ -102,6 +102,7 @@ class JaxSampler(Sampler):
         max_batch: most sequences per device call; bigger requests run in several calls.
         stop_check_interval: decode steps between host checks of stop strings.
         min_bucket: the smallest prompt/new-token bucket.
+        cache_dtype: dtype of the KV cache (default: the model's compute dtype).
 
     Attributes:
         policy_version: bumped by whoever updates the model's weights.
@@ -120,6 +121,7 @@ class JaxSampler(Sampler):
         max_batch: int = 64,
         stop_check_interval: int = 32,
         min_bucket: int = 16,
+        cache_dtype: Any = None,
     ) -> None:
         for name, value, low in [
             ("max_context", max_context, 2),
@@ -141,7 +143,7 @@ class JaxSampler(Sampler):
         self.last_stats: dict[str, float] = {}
         self._key = jax.random.PRNGKey(seed)
         self._vocab_size = int(model.config.vocab_size)
-        self._cache_dtype = getattr(model, "dtype", jnp.float32)
+        self._cache_dtype = cache_dtype or getattr(model, "dtype", jnp.float32)
         self._prefill = jax.jit(self._prefill_impl, static_argnames=("graphdef", "config", "d"))
         self._decode = jax.jit(
             self._decode_impl, static_argnames=("graphdef", "config"), donate_argnames=("state",)

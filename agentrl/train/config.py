@@ -7,7 +7,7 @@ Layering (`load_config`): the env's recommended preset (``presets/<env>.yaml``, 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import Field, model_validator
 
@@ -16,6 +16,7 @@ from agentrl.infra.configs import CheckpointConfig, LoggingConfig
 from agentrl.trainers.distill import DistillConfig
 from agentrl.trainers.dpo import DPOConfig
 from agentrl.trainers.grpo import GRPOConfig
+from agentrl.trainers.learner import DType, UpdateConfig
 from agentrl.trainers.ppo import PPOConfig
 from agentrl.trainers.sft import SFTConfig
 
@@ -37,6 +38,39 @@ class ModelSection(Config):
         default=None,
         description="algo=distill: the teacher's Hugging Face folder (the same tokenizer)",
     )
+    param_dtype: DType | None = Field(
+        default=None,
+        description="storage dtype of the weights; None: bfloat16 with a checkpoint (path), "
+        "float32 for the tiny model",
+    )
+    compute_dtype: DType | None = Field(
+        default=None,
+        description="dtype of matmuls and activations (logits, log-probs and ratios are float32 "
+        "whatever it is); None: as param_dtype",
+    )
+    kv_cache_dtype: DType | None = Field(
+        default=None, description="dtype of the samplers' KV caches; None: compute_dtype"
+    )
+    remat: Literal["none", "layer", "dots"] = Field(
+        default="none",
+        description="what the update's backward pass recomputes instead of keeping: none; layer "
+        "(each decoder layer keeps only its input); dots (keeps the projections' outputs)",
+    )
+
+    def dtypes(self) -> ModelDTypes:
+        """The dtypes a run uses, with the defaults resolved (not in the config itself, so that
+        a preset validated before ``--model`` sets `path` still gets bfloat16)."""
+        params = self.param_dtype or ("float32" if self.path is None else "bfloat16")
+        compute = self.compute_dtype or params
+        return ModelDTypes(params, compute, self.kv_cache_dtype or compute)
+
+
+class ModelDTypes(NamedTuple):
+    """`ModelSection.dtypes`: the run's resolved dtype names."""
+
+    params: str
+    compute: str
+    kv_cache: str
 
 
 class EnvSection(Config):
@@ -160,6 +194,10 @@ class TrainConfig(Config):
     ppo: PPOConfig = PPOConfig()
     dpo: DPOConfig = DPOConfig()
     distill: DistillConfig = DistillConfig()
+    update: UpdateConfig = Field(
+        default=UpdateConfig(),
+        description="micro-batching and optimizer precision of every learner of the run",
+    )
     data: str | None = Field(
         default=None,
         description="a file of your own (agentrl.train.datasets): chat records for algo=sft "

@@ -48,14 +48,26 @@ from agentrl.train.tasks import TaskSplit, TrainedPrompts
 
 
 def build_policy(config: TrainConfig) -> tuple[Any, Any]:
-    """The model and tokenizer: a Hugging Face folder, or the built-in tiny model."""
-    if config.model.path is not None:
+    """The model and tokenizer: a Hugging Face folder, or the built-in tiny model, in the
+    run's dtypes and with its remat policy."""
+    import jax.numpy as jnp
+
+    section = config.model
+    dtypes = section.dtypes()
+    kinds: dict[str, Any] = {
+        "dtype": jnp.dtype(dtypes.compute),
+        "param_dtype": jnp.dtype(dtypes.params),
+    }
+    if section.path is not None:
         from agentrl.models import load
 
-        return load(config.model.path)
-    from agentrl.models.tiny import tiny_model
+        model, tokenizer = load(section.path, **kinds)
+    else:
+        from agentrl.models.tiny import tiny_model
 
-    return tiny_model(seed=config.seed, **config.model.tiny)
+        model, tokenizer = tiny_model(seed=config.seed, **{**section.tiny, **kinds})
+    model.remat = section.remat
+    return model, tokenizer
 
 
 def check_teacher(config: TrainConfig) -> None:
@@ -81,7 +93,10 @@ def check_teacher(config: TrainConfig) -> None:
 
 def build_sampler(config: TrainConfig, model: Any, tokenizer: Any) -> Any:
     """The sampler rollouts use, reading the live weights (``rollout.engine``)."""
+    import jax.numpy as jnp
+
     rollout = config.rollout
+    cache_dtype = jnp.dtype(config.model.dtypes().kv_cache)
     if rollout.engine == "continuous":
         from agentrl.sampling.engine import EngineSampler
 
@@ -91,6 +106,7 @@ def build_sampler(config: TrainConfig, model: Any, tokenizer: Any) -> Any:
             max_context=config.model.max_context,
             seed=config.seed,
             num_slots=rollout.max_concurrency + rollout.group_size,
+            cache_dtype=cache_dtype,
         )
     from agentrl.sampling.jax_sampler import JaxSampler
 
@@ -100,6 +116,7 @@ def build_sampler(config: TrainConfig, model: Any, tokenizer: Any) -> Any:
         max_context=config.model.max_context,
         seed=config.seed,
         max_batch=rollout.max_concurrency,
+        cache_dtype=cache_dtype,
     )
 
 
@@ -226,9 +243,12 @@ class Trainer:
         self.ctx.pool = self._fit([c.example(tokenizer) for c in data.conversations], "pool")
         self.ctx.pairs = [p.pair(tokenizer) for p in data.pairs]
         if config.algo == "distill":
+            import jax.numpy as jnp
+
             from agentrl.models import load
 
-            self.ctx.teacher = load(str(config.model.teacher))[0]
+            compute = jnp.dtype(config.model.dtypes().compute)
+            self.ctx.teacher = load(str(config.model.teacher), dtype=compute)[0]
         # The pool exists only when a stage trains on it (warm-start, control or plain SFT).
         self.trained.add(data.pool_prompts)
         self.rl_ckpt = run.checkpointer(config.checkpoint)

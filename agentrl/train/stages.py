@@ -116,7 +116,10 @@ def device_copy(tree: Any) -> Any:
 def sft_learner(ctx: RunContext) -> Any:
     from agentrl.trainers.sft import SFTLearner
 
-    return SFTLearner(ctx.config.warm_start.sft, ctx.model, pad_id=ctx.tokenizer.pad_token_id)
+    cfg = ctx.config
+    return SFTLearner(
+        cfg.warm_start.sft, ctx.model, pad_id=ctx.tokenizer.pad_token_id, update=cfg.update
+    )
 
 
 def pool_batches(pool_size: int, batch_size: int, seed: int) -> Any:
@@ -178,20 +181,18 @@ def rl_learner(ctx: RunContext) -> Any:
 
     cfg, pad = ctx.config, ctx.tokenizer.pad_token_id
     temperature = cfg.rollout.temperature or 1.0
+    kw: dict[str, Any] = {"pad_id": pad, "update": cfg.update}
+    tempered = {"temperature": temperature}
     if cfg.algo == "grpo":
-        return GRPOLearner(
-            cfg.grpo.model_copy(update={"temperature": temperature}), ctx.model, pad_id=pad
-        )
+        return GRPOLearner(cfg.grpo.model_copy(update=tempered), ctx.model, **kw)
     if cfg.algo == "ppo":
-        return PPOLearner(
-            cfg.ppo.model_copy(update={"temperature": temperature}), ctx.model, pad_id=pad
-        )
+        return PPOLearner(cfg.ppo.model_copy(update=tempered), ctx.model, **kw)
     if cfg.algo == "dpo":
-        return DPOLearner(cfg.dpo, ctx.model, pad_id=pad)
+        return DPOLearner(cfg.dpo, ctx.model, **kw)
     if cfg.algo == "distill":
         from agentrl.trainers.distill import DistillLearner
 
-        return DistillLearner(cfg.distill, ctx.model, ctx.teacher, pad_id=pad)
+        return DistillLearner(cfg.distill, ctx.model, ctx.teacher, **kw)
     return sft_learner(ctx)
 
 

@@ -162,16 +162,24 @@ def test_remat_gives_the_same_gradients() -> None:
 
     grads = [
         nnx.jit(nnx.grad(loss))(M.CausalLM(config, rngs=nnx.Rngs(0), remat=remat))
-        for remat in (False, True)
+        for remat in ("none", "layer", "dots", True)
     ]
-    for a, b in zip(jax.tree.leaves(grads[0]), jax.tree.leaves(grads[1])):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6, rtol=1e-5)
-    # ... and really recomputes: the backward pass holds a remat region.
-    graphdef, state = nnx.split(M.CausalLM(config, rngs=nnx.Rngs(0), remat=True))
-    jaxpr = jax.make_jaxpr(jax.grad(lambda s: jnp.mean(nnx.merge(graphdef, s)(tokens).logits)))(
-        state
-    )
-    assert "remat" in str(jaxpr)
+    for other in grads[1:]:
+        for a, b in zip(jax.tree.leaves(grads[0]), jax.tree.leaves(other)):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6, rtol=1e-5)
+
+    def backward(remat: object) -> str:
+        graphdef, state = nnx.split(M.CausalLM(config, rngs=nnx.Rngs(0), remat=remat))
+        merged = lambda s: jnp.mean(nnx.merge(graphdef, s)(tokens).logits)  # noqa: E731
+        return str(jax.make_jaxpr(jax.grad(merged))(state))
+
+    # ... and really recomputes: the backward pass holds a remat region, with the dots policy
+    # named where "dots" asks for it.
+    assert "remat" not in backward("none")
+    assert "remat" in backward("layer") and "DotsSaveable" not in backward("layer")
+    assert "DotsSaveable(only_if_no_batch_dims=True)" in backward("dots")
+    with pytest.raises(ModelError, match="remat='all'"):
+        backward("all")
 
 
 @pytest.mark.parametrize("model_type", ["qwen2", "gemma2"])  # gemma2: sliding window, softcap

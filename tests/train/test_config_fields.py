@@ -13,6 +13,7 @@ from agentrl.config import Config, load_config
 from agentrl.infra.configs import CheckpointConfig, LoggingConfig
 from agentrl.train import config as train_config
 from agentrl.train.config import TrainConfig, preset_path
+from agentrl.trainers.learner import UpdateConfig
 
 RUN_SECTIONS = (
     TrainConfig,
@@ -24,6 +25,7 @@ RUN_SECTIONS = (
     train_config.EvalSection,
     CheckpointConfig,
     LoggingConfig,
+    UpdateConfig,
 )
 # Fields one short run cannot reach, each with the test that shows it is read.
 NOT_REACHED = {

@@ -6,9 +6,9 @@ import jax
 import numpy as np
 import pytest
 from flax import nnx
+from pydantic import ValidationError
 from trainer_helpers import make_model, params_changed, random_sequences
 
-from agentrl.errors import ConfigError
 from agentrl.models.lora import LoRAConfig, apply_lora
 from agentrl.trainers.learner import ReferencePolicy
 from agentrl.trainers.sft import SFTConfig, SFTLearner
@@ -17,7 +17,7 @@ from agentrl.trainers.sft import SFTConfig, SFTLearner
 def test_lora_sft_trains_only_adapters_and_references_the_base():
     model = apply_lora(make_model(), LoRAConfig(rank=4), rngs=nnx.Rngs(1))
     base_before = jax.tree.map(np.array, nnx.state(model, nnx.Not(nnx.LoRAParam)))
-    learner = SFTLearner(SFTConfig(lora=True, optimizer={"lr": 1e-2}), model)
+    learner = SFTLearner(SFTConfig(optimizer={"lr": 1e-2}), model)  # adapters: they alone train
     variables = jax.tree.leaves(learner.params, is_leaf=lambda x: isinstance(x, nnx.Variable))
     assert variables and all(isinstance(v, nnx.LoRAParam) for v in variables)
     batch = learner.make_batch(list(zip(*random_sequences(8))))
@@ -39,6 +39,11 @@ def test_lora_sft_trains_only_adapters_and_references_the_base():
     )
 
 
-def test_lora_without_adapters_is_an_error():
-    with pytest.raises(ConfigError, match="no trainable LoRA adapters"):
-        SFTLearner(SFTConfig(lora=True), make_model())
+def test_the_learner_finds_adapters_itself():
+    """No learner flag: a policy with adapters trains them, one without trains everything."""
+    plain = SFTLearner(SFTConfig(), make_model())
+    assert not plain.lora and ReferencePolicy(plain, None, 1.0).kind == "frozen_copy"
+    adapted = SFTLearner(SFTConfig(), apply_lora(make_model(), LoRAConfig(), rngs=nnx.Rngs(0)))
+    assert adapted.lora
+    with pytest.raises(ValidationError, match="lora"):
+        SFTConfig(lora=True)  # the old learner flag is gone: model.lora is the one home

@@ -1,4 +1,5 @@
-"""SFT: one step moves every parameter and lowers the eval loss; accumulation 1x8 equals 8x1."""
+"""SFT: one step moves every parameter and lowers the eval loss; micro-batches of 1 row equal
+the whole batch of 8."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import jax
 import numpy as np
 from trainer_helpers import make_model, params_changed, random_sequences
 
+from agentrl.trainers.learner import UpdateConfig
 from agentrl.trainers.sft import SFTConfig, SFTLearner
 
 
@@ -17,8 +19,9 @@ def test_step_moves_every_parameter_and_accumulation_1x8_equals_8x1():
     ids, masks = random_sequences(8, seed=1)
     results = []
     for accum in (1, 8):
-        config = SFTConfig(grad_accum_steps=accum, optimizer={"lr": 1e-3})
-        learner = SFTLearner(config, make_model())
+        config = SFTConfig(optimizer={"lr": 1e-3})
+        update = UpdateConfig(micro_batch_rows=None if accum == 1 else 1)
+        learner = SFTLearner(config, make_model(), update=update)
         batch = learner.make_batch(list(zip(ids, masks)))
         before = _copy(learner.params)
         if accum == 1:
