@@ -124,3 +124,55 @@ def test_grpo_from_scratch_loss_equals_the_learner_loss() -> None:
     metrics = GRPOLearner(config, model, pad_id=tokenizer.pad_token_id).train_step(trajectories)
     assert metrics["clip_frac"] > 0  # the perturbed pi_old puts some ratios past the clip
     assert abs(float(ours) - metrics["loss"]) <= 1e-5 * max(1.0, abs(metrics["loss"]))
+
+
+def _example_module(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_agent_program_runs_tools_and_survives_malformed_calls() -> None:
+    """The loop against a scripted server: a good calculator call, a malformed one (the error
+    goes back as the tool's answer), then the boxed answer, which earns 1."""
+    from agentrl.serve import ServerThread, create_app
+    from agentrl.testing import ScriptedSampler, byte_tokenizer
+
+    def policy(prompt: str) -> str:
+        call = '<tool_call>\n{{"name": "calculator", "arguments": {}}}\n</tool_call>'
+        seen = prompt.count("<tool_response>")
+        if seen == 0:
+            return call.format('{"expression": "(5 * 4 + 3 * 3) / 12"}')
+        if seen == 1:
+            assert "2.4166666666666665" in prompt  # the calculator's answer came back
+            return call.format('{"expr": "oops"}')
+        assert "error: bad arguments ('expression')" in prompt
+        return "So the sum is \\boxed{29/12}."
+
+    example = _example_module("agent_program")
+    tok = byte_tokenizer()
+    app = create_app(ScriptedSampler(tok, policy), tok, model_name="scripted", any_model=True)
+    task = {"messages": [{"role": "user", "content": "What is 5/3 + 3/4?"}], "answer": "29/12"}
+    with ServerThread(app) as server:
+        assert example.solve(server.url + "/v1", {**task, "answers": ["29/12"]}) == 1.0
+        assert example.solve(server.url + "/v1", {**task, "answer": "1"}, max_turns=2) == 0.0
+    assert example.calculator("9**9**9") == "error: use numbers, + - * / and parentheses"
+
+
+def test_agent_program_trains_one_step(tmp_path: Path) -> None:
+    import json
+
+    run = tmp_path / "run"
+    sets = ["warm_start.enabled=false", "model.tiny.num_hidden_layers=1", "eval.num_problems=4",
+            "eval.max_tokens=8", "rollout.prompts_per_step=2", "rollout.group_size=2",
+            "rollout.max_tokens=16", "logging.tensorboard=false"]  # fmt: skip
+    flags = [x for s in sets for x in ("--set", s)]
+    out = _run("agent_program.py", "1", "--run-dir", str(run), "--quiet", *flags, timeout=600)
+    assert json.loads(out.strip().splitlines()[-1])["steps"] == 1
+    [row] = [json.loads(line) for line in (run / "metrics.jsonl").open()]
+    assert row["agent/sessions"] == 4 and row["agent/requests"] >= 4
+    assert (run / "model" / "model.safetensors").is_file()

@@ -43,7 +43,12 @@ def register(subparsers: Any) -> None:
         default=os.environ.get("AGENTRL_API_KEY"),
         help="require 'Authorization: Bearer KEY' (default: $AGENTRL_API_KEY, else none)",
     )
-    parser.add_argument("--record", metavar="DIR", help="write requests/answers as trajectories")
+    parser.add_argument(
+        "--record",
+        metavar="DIR",
+        help="write requests/answers as trajectories, by session (the user field or a "
+        "/s/SESSION/v1 base URL); POST /v1/rewards scores a session",
+    )
     parser.add_argument("--served-model-name", help="the model id clients use (default: folder)")
     parser.add_argument("--max-context", type=int, default=4096, help="prompt + completion cap")
     parser.add_argument(
