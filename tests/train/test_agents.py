@@ -217,3 +217,61 @@ def test_grpo_on_a_serve_recording(jax_env: dict[str, str], tmp_path: Path) -> N
     assert rows[0]["rollout/mean_completion_tokens"] > 2 * 4
     prompts = {json.loads(x)["prompt"] for x in (run / "data" / "train_prompts.jsonl").open()}
     assert prompts <= {f"What is {t} + 2?" for t in range(3)} and len(prompts) >= 2
+
+
+def test_the_training_endpoint_answers_open_sessions_only() -> None:
+    """Outside the running step's sessions the endpoint answers 409 (a timed-out call's late
+    request must not sample while the learner updates); rewards come from the function."""
+    import httpx
+
+    from agentrl.serve import ServerThread, create_app
+    from agentrl.testing import ScriptedSampler, byte_tokenizer
+    from agentrl.train.agents import SessionCollector, SessionGate
+
+    tok = byte_tokenizer()
+    sessions = SessionCollector()
+    app = create_app(ScriptedSampler(tok, ["hi"]), tok, recorder=sessions, any_model=True)
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]}
+    with ServerThread(SessionGate(app, sessions)) as server:
+        url = server.url + "/s/{}/v1/chat/completions"
+        closed = httpx.post(url.format("a"), json=body)
+        assert closed.status_code == 409 and "session 'a' is not open" in closed.text
+        sessions.open(["a"])
+        assert (
+            httpx.post(url.format("a"), json=body).json()["choices"][0]["message"]["content"]
+            == "hi"
+        )
+        reward = httpx.post(server.url + "/s/a/v1/rewards", json={"reward": 1})
+        assert reward.status_code == 400 and "return value is the session's reward" in reward.text
+        assert httpx.post(server.url + "/v1/chat/completions", json=body).status_code == 409
+        taken = sessions.take(["a"], wait_s=5)
+        assert [t.info["session"] for t in taken["a"]] == ["a"]
+        assert httpx.post(url.format("a"), json=body).status_code == 409
+
+
+def test_read_recording_groups_rewards_and_leaves_out(tmp_path: Path) -> None:
+    from agentrl.train.recorded import is_recording, read_recording
+
+    folder = tmp_path / "traces"
+    _record(folder)
+    assert is_recording(str(folder)) and not is_recording(str(tmp_path))
+    recording = read_recording(str(folder), heldout=["What is 1 + 2?"])
+    assert recording.counts == {
+        "sessions": 6, "rewarded": 3, "unrewarded": 1, "heldout": 2, "no_session": 1,
+        "singletons": 1,
+    }  # fmt: skip
+    assert recording.prompts == ["What is 0 + 2?", "What is 2 + 2?"]
+    first, second = recording.groups
+    assert [t.reward for t in first] == [0.0, 1.0] and [t.reward for t in second] == [0.0]
+    assert all(t.info["turns"] == 2 for t in first + second)  # each session merged
+    # A later reward replaces an earlier one; a named task groups across prompts.
+    [rewards] = folder.glob("*.rewards")
+    later = [{"session": "task0-0", "reward": 0.25, "task": "all", "time": 2e9},
+             {"session": "task1-0", "reward": 0.75, "task": "all", "time": 2e9}]  # fmt: skip
+    with rewards.open("a") as f:
+        f.writelines(json.dumps(row) + "\n" for row in later)
+    regrouped = read_recording(str(folder))
+    assert sorted(t.reward for t in regrouped.groups[0]) == [0.25, 0.75]
+    rewards.unlink()
+    with pytest.raises(ConfigError, match="none of its 6 sessions has a reward"):
+        read_recording(str(folder))
