@@ -13,6 +13,7 @@ weights are `nnx.LoRAParam` (a `nnx.Param` subclass), so a trainer selects them 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Iterator
@@ -129,6 +130,27 @@ def merge_lora(model: nnx.Module) -> nnx.Module:
         if type(linear) is not Linear:
             raise ConfigError(f"cannot merge LoRA into a {type(linear).__name__}; dequantize first")
         linear.kernel.set_value(linear.effective_kernel())
+        linear.lora = None
+    return model
+
+
+@contextlib.contextmanager
+def adapters_off(model: nnx.Module) -> Iterator[nnx.Module]:
+    """`model` without its adapters inside the block (the base model: e.g. to export it); the
+    same adapter objects are put back after."""
+    held = [(x, x.lora) for _, x in targeted(model, PROJECTIONS) if x.lora is not None]
+    for linear, _ in held:
+        linear.lora = None
+    try:
+        yield model
+    finally:
+        for linear, lora in held:
+            linear.lora = lora
+
+
+def remove_lora(model: nnx.Module) -> nnx.Module:
+    """Drop every adapter without merging it (in place); returns `model`."""
+    for _, linear in targeted(model, PROJECTIONS):
         linear.lora = None
     return model
 

@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 
 from agentrl.config import Config
 from agentrl.infra.configs import CheckpointConfig, LoggingConfig
+from agentrl.models.lora import LoRAConfig
 from agentrl.trainers.distill import DistillConfig
 from agentrl.trainers.dpo import DPOConfig
 from agentrl.trainers.grpo import GRPOConfig
@@ -56,6 +57,25 @@ class ModelSection(Config):
         description="what the update's backward pass recomputes instead of keeping: none; layer "
         "(each decoder layer keeps only its input); dots (keeps the projections' outputs)",
     )
+    lora: LoRAConfig | None = Field(
+        default=None,
+        description="train LoRA adapters {rank, alpha, targets} on a frozen base in the RL "
+        "stage (after the warm-start); the reference policy is the base (adapters off) and the "
+        "run exports the PEFT adapter beside the merged model; None: full fine-tuning",
+    )
+    quantize: Literal["int8", "nf4"] | None = Field(
+        default=None,
+        description="with lora: store the frozen base's projections in int8 or NF4 (QLoRA)",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelSection:
+        if self.quantize is not None and self.lora is None:
+            raise ValueError(
+                f"got quantize={self.quantize!r} without lora: a quantized base cannot be "
+                "trained; set lora (e.g. lora.rank=16) too"
+            )
+        return self
 
     def dtypes(self) -> ModelDTypes:
         """The dtypes a run uses, with the defaults resolved (not in the config itself, so that

@@ -35,6 +35,8 @@ from agentrl.train.datasets import (
 )
 from agentrl.train.stages import (
     RunContext,
+    attach_adapters,
+    detach_adapters,
     device_copy,
     host_copy,
     pool_sft_step,
@@ -311,6 +313,7 @@ class Trainer:
     def fit(self) -> dict[str, Any]:
         cfg, run = self.config, self.run
         before = self._warm_start_or_restore()
+        attach_adapters(self.ctx)  # model.lora: the RL stage trains adapters on the warm base
         learner = rl_learner(self.ctx)
         start, prior_s = self._restore_rl(learner)
         budget = self._rl_budget()
@@ -454,6 +457,7 @@ class Trainer:
 
     def _control(self, seconds: float) -> dict[str, Any]:
         """From the warm-start weights, `seconds` of more SFT on the same pool, then evaluate."""
+        detach_adapters(self.ctx)  # the control is full SFT from the warm-start, LoRA or not
         learner = sft_learner(self.ctx)
         got = self.warm_ckpt.restore(0, {"learner": learner.state_dict()})
         learner.load_state_dict(device_copy(host_copy(got.state["learner"])))
@@ -481,11 +485,26 @@ class Trainer:
         )
 
     def _export(self) -> None:
+        """``model/``: the trained model as a Hugging Face folder (adapters merged). With
+        ``model.lora`` also ``adapter/`` (PEFT's format) and, when the base is not the
+        ``model.path`` folder as it is (a warm-start changed it, or the tiny model), the base
+        in ``base/``, which the adapter applies to."""
         from agentrl.infra.checkpoint import export_hf
 
-        if not self.config.checkpoint.export_hf:
+        cfg = self.config
+        if not cfg.checkpoint.export_hf:
             return
         export_hf(self.ctx.model, self.ctx.tokenizer, self.run.path / "model")
+        if cfg.model.lora is None:
+            return
+        from agentrl.models.lora import adapters_off, save_adapter
+
+        base: str | None = cfg.model.path
+        if base is None or cfg.warm_start.enabled:
+            with adapters_off(self.ctx.model) as plain:
+                export_hf(plain, self.ctx.tokenizer, self.run.path / "base")
+            base = str(self.run.path / "base")
+        save_adapter(self.ctx.model, cfg.model.lora, self.run.path / "adapter", base_model=base)
 
     def _plots(self) -> None:
         from agentrl.infra.plots import plot_metrics

@@ -173,6 +173,36 @@ def warm_start(ctx: RunContext, learner: Any) -> WarmStartResult:
 
 
 # -- RL -----------------------------------------------------------------------------------------
+def attach_adapters(ctx: RunContext) -> bool:
+    """``model.lora``: freeze the (warm-started) base, quantized when ``model.quantize`` says,
+    and give it fresh LoRA adapters, which the learners then train alone. Returns whether the
+    model carries adapters."""
+    from flax import nnx
+
+    from agentrl.models.lora import apply_lora
+    from agentrl.trainers.learner import has_lora
+
+    lora, quantize = ctx.config.model.lora, ctx.config.model.quantize
+    if lora is None or has_lora(ctx.model):
+        return lora is not None
+    if quantize is not None:
+        from agentrl.models.quant import quantize as quantize_base
+
+        quantize_base(ctx.model, quantize)
+    apply_lora(ctx.model, lora, rngs=nnx.Rngs(ctx.config.seed))
+    ctx.weights_changed()  # a sampler keeping KV must not reuse what the plain model computed
+    return True
+
+
+def detach_adapters(ctx: RunContext) -> None:
+    """Undo `attach_adapters`: no adapters, float projections (the weights are restored next)."""
+    from agentrl.models.lora import remove_lora
+    from agentrl.models.quant import dequantize
+
+    dequantize(remove_lora(ctx.model))
+    ctx.weights_changed()
+
+
 def rl_learner(ctx: RunContext) -> Any:
     """The learner of ``config.algo``; its reference is the model's current (warm) weights."""
     from agentrl.trainers.dpo import DPOLearner

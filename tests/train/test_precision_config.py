@@ -48,3 +48,14 @@ def test_the_model_and_sampler_are_built_as_the_config_says():
         jnp.dtype(jnp.float32)
     }
     assert plain.remat == "none"
+
+
+def test_quantize_needs_lora():
+    import pytest
+
+    from agentrl.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="quantize='nf4' without lora"):
+        load_config(TrainConfig, None, ["model.quantize=nf4"])
+    lora = load_config(TrainConfig, None, ["model.lora.rank=4", "model.quantize=nf4"]).model
+    assert lora.lora is not None and (lora.lora.rank, lora.lora.alpha) == (4, 16.0)
