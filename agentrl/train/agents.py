@@ -84,8 +84,8 @@ def load_agent(spec: str) -> Program:
         target = getattr(target, part)
     if not callable(target):
         raise ConfigError(
-            f"{where}: {attr!r} is a {type(target).__name__} ({target!r}), not a function "
-            "(base_url, task) -> reward"
+            f"{where}: {attr!r} is {target!r} (of type {type(target).__name__}), not a "
+            "function (base_url, task) -> reward"
         )
     try:
         inspect.signature(target).bind("http://127.0.0.1/v1", {})

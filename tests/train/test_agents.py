@@ -116,7 +116,7 @@ def test_a_bad_program_fails_before_a_run_folder(jax_env: dict[str, str], tmp_pa
         proc.stderr
     )
     proc = _train(jax_env, tmp_path, run, "--agent", "my_agents:not_a_function", ok=False)
-    assert "'not_a_function' is a int (42), not a function" in proc.stderr
+    assert "'not_a_function' is 42 (of type int), not a function" in proc.stderr
     assert not run.exists()
 
 
