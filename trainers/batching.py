@@ -51,6 +51,7 @@ class TokenBatch:
     ref_logprobs: Any = None
     old_values: Any = None
     returns: Any = None
+    is_weights: Any = None  # off-policy correction: truncated importance weights (`off_policy`)
 
     @property
     def num_rows(self) -> int:

@@ -274,8 +274,11 @@ class RLLearner(Learner):
 
     def prepare_weights(self, batch: TokenBatch) -> TokenBatch:
         c = self.config
+        weights = token_weights(batch.loss_mask, c.aggregation, c.norm_constant)
+        if batch.is_weights is not None:  # truncated importance sampling (`off_policy`)
+            weights = weights * batch.is_weights
         return batch.replace(
-            weights=token_weights(batch.loss_mask, c.aggregation, c.norm_constant),
+            weights=weights,
             metric_weights=token_weights(batch.loss_mask, "token_mean"),
         )
 

@@ -108,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         record_dir=args.record,
         engine=args.engine,
     )
+    if folder != "tiny":  # a trainer's published weights folder: serve its policy version
+        app.state.weights.startup(folder)
     print(f"agentrl serve: {args.served_model_name or name} on http://{args.host}:{args.port}/v1")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

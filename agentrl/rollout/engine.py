@@ -380,10 +380,8 @@ class _Runner:
         outputs = self.sampler.generate([list(e.session.token_ids) for e in live], params)
         self.generate_s += time.perf_counter() - t0
         self.generate_calls += 1
-        version = self.sampler.policy_version
         for episode, budget, completions in zip(live, budgets, outputs, strict=True):
-            if episode.policy_version is None:
-                episode.policy_version = version
+            episode.sampled_by(completions[0], self.sampler.policy_version)
             self._take(episode, completions[0], budget)
 
     def _take(self, episode: Episode, completion: Any, budget: int) -> None:

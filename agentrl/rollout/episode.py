@@ -77,6 +77,15 @@ class Episode:
         self.session.start(list(messages))
         self.messages.extend(dict(m) for m in messages)
 
+    def sampled_by(self, completion: Completion, sampler_version: int) -> None:
+        """Record the policy version of a turn's completion: the one its server reports
+        (``metadata["policy_version"]``), else the sampler's. An episode whose turns came from
+        several versions keeps the oldest (its staleness is that of its oldest tokens)."""
+        reported = completion.metadata.get("policy_version")
+        version = int(reported) if isinstance(reported, int) else sampler_version
+        if self.policy_version is None or version < self.policy_version:
+            self.policy_version = version
+
     def add_completion(self, completion: Completion, token_ids: list[int]) -> None:
         logprobs = completion.logprobs
         if logprobs is None:

@@ -26,8 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import hashlib
 import random
 import threading
+import time
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -54,6 +57,24 @@ class _Endpoint:
     in_flight: int = 0
     failures: int = 0  # consecutive failed attempts
     cooldown_until: float = 0.0  # loop time before which it is picked only if all others are
+    version: int | None = None  # the policy version last pushed to it (servers that send none)
+    busy_s: float = 0.0  # seconds with at least one request in flight (server idle time)
+    busy_since: float | None = None
+
+    def started(self) -> None:
+        if self.in_flight == 0:
+            self.busy_since = time.perf_counter()
+        self.in_flight += 1
+
+    def ended(self) -> None:
+        self.in_flight -= 1
+        if self.in_flight == 0 and self.busy_since is not None:
+            self.busy_s += time.perf_counter() - self.busy_since
+            self.busy_since = None
+
+    def busy_seconds(self) -> float:
+        live = 0.0 if self.busy_since is None else time.perf_counter() - self.busy_since
+        return self.busy_s + live
 
 
 class OpenAISampler(Sampler):
@@ -77,6 +98,21 @@ class OpenAISampler(Sampler):
             ``sampler.max_context`` asks ``/v1/models`` (vLLM and ``agentrl serve`` report
             ``max_model_len``) so the rollout engine keeps episodes within it.
         extra_body: more fields for every request body (server-specific options).
+        batch_prompts: send all prompts of one `generate` call as one request (a list of
+            token-id prompts) with the call's seed, instead of one request per prompt with a
+            seed derived per prompt. ``agentrl serve --engine static`` samples row ``i`` of
+            such a request exactly as the in-process `JaxSampler` does, so this mode
+            reproduces local sampling bit for bit; vLLM would give every prompt of the request
+            the same seed, so leave it off there.
+        give_up_after_s: when set, a request that fails for transport reasons or a 5xx keeps
+            being retried on whichever endpoint is up until this many seconds have passed
+            since its first failure (instead of after `max_retries`): the time every endpoint
+            may be down before `generate` raises.
+
+    Each `Completion` records in ``metadata["policy_version"]`` the version the server
+    reports (``x-agentrl-policy-version`` header or a ``policy_version`` field), else the
+    version last pushed to that endpoint (``sampler.endpoints[i].version``), and in
+    ``metadata["endpoint"]`` which server answered.
 
     Raises:
         SamplerError: from `generate` when a request still fails after its retries.
@@ -97,6 +133,8 @@ class OpenAISampler(Sampler):
         balance: Literal["least_in_flight", "round_robin"] = "least_in_flight",
         max_context: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        batch_prompts: bool = False,
+        give_up_after_s: float | None = None,
     ) -> None:
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         if not urls:
@@ -124,6 +162,9 @@ class OpenAISampler(Sampler):
         self._probed = max_context is not None
         self.extra_body = dict(extra_body or {})
         self.retries = 0  # requests retried so far (for tests and logs)
+        self.batch_prompts = batch_prompts
+        self.give_up_after_s = give_up_after_s
+        self.started_at = time.perf_counter()
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         self._next = 0
@@ -140,8 +181,12 @@ class OpenAISampler(Sampler):
     def generate(
         self, prompts: Sequence[Sequence[int]], params: SamplingParams
     ) -> list[list[Completion]]:
-        """Complete token-id prompts through ``/v1/completions`` (one request per prompt)."""
-        return self._run(self._gather([self._complete(p, params) for p in prompts]))
+        """Complete token-id prompts through ``/v1/completions``: one request per prompt (each
+        with its own seed, derived from ``params.seed``), or one for all (`batch_prompts`)."""
+        if self.batch_prompts and len(prompts) > 1:
+            return self._run(self._complete_batch(prompts, params))
+        calls = [self._complete(p, _prompt_params(params, i)) for i, p in enumerate(prompts)]
+        return self._run(self._gather(calls))
 
     def chat(
         self,
@@ -194,7 +239,25 @@ class OpenAISampler(Sampler):
         }
         answer = await self._post("/completions", body)
         choices = _choices(answer, params.n)
-        return [self._completion(c, _completion_tokens(c)) for c in choices]
+        return [self._completion(c, _completion_tokens(c), answer) for c in choices]
+
+    async def _complete_batch(
+        self, prompts: Sequence[Sequence[int]], params: SamplingParams
+    ) -> list[list[Completion]]:
+        body = {
+            "model": await self._model_name(),
+            "prompt": [[int(t) for t in p] for p in prompts],
+            **_sampling_fields(params),
+            "logprobs": 0,
+            "echo": False,
+            "return_tokens_as_token_ids": True,
+            "return_token_ids": True,
+            **self.extra_body,
+        }
+        answer = await self._post("/completions", body)
+        flat = _choices(answer, params.n * len(prompts))
+        out = [self._completion(c, _completion_tokens(c), answer) for c in flat]
+        return [out[i * params.n : (i + 1) * params.n] for i in range(len(prompts))]
 
     async def _chat(
         self,
@@ -218,21 +281,29 @@ class OpenAISampler(Sampler):
         for choice in _choices(answer, params.n):
             message = choice.get("message") or {}
             ids, logprobs = _chat_tokens(choice)
-            completion = self._completion(choice, (ids, logprobs))
+            completion = self._completion(choice, (ids, logprobs), answer)
             completion.text = message.get("content") or ""
             completion.metadata["message"] = message
             out.append(completion)
         return out
 
     def _completion(
-        self, choice: Mapping[str, Any], tokens: tuple[list[int], list[float] | None]
+        self,
+        choice: Mapping[str, Any],
+        tokens: tuple[list[int], list[float] | None],
+        answer: Mapping[str, Any],
     ) -> Completion:
         ids, logprobs = tokens
         text = choice.get("text")
         if text is None and self.tokenizer is not None:
             text = self.tokenizer.decode(ids)
         finish = _FINISH.get(str(choice.get("finish_reason")), "length")
-        return Completion(token_ids=ids, logprobs=logprobs, finish_reason=finish, text=text)
+        metadata: dict[str, object] = {"endpoint": answer.get("_endpoint")}
+        if answer.get("policy_version") is not None:
+            metadata["policy_version"] = int(answer["policy_version"])
+        return Completion(
+            token_ids=ids, logprobs=logprobs, finish_reason=finish, text=text, metadata=metadata
+        )
 
     @property
     def max_context(self) -> int | None:
@@ -319,10 +390,12 @@ class OpenAISampler(Sampler):
             )
             self._client = httpx.AsyncClient(timeout=self._timeout, limits=limits)
         problem = ""
-        for attempt in range(self.max_retries + 1):
+        attempt, first_failure = 0, None
+        while True:
             target = endpoint or self._pick()
-            target.in_flight += 1
+            target.started()
             retry_after = 0.0
+            sent_version = target.version
             try:
                 response = await self._client.request(
                     method, target.url + path, json=body, headers=self._headers
@@ -332,17 +405,35 @@ class OpenAISampler(Sampler):
             else:
                 if response.status_code == 200:
                     target.failures = 0
-                    return _json(response, target.url + path)
+                    data = _json(response, target.url + path)
+                    header = response.headers.get("x-agentrl-policy-version")
+                    if data.get("policy_version") is None:
+                        data["policy_version"] = int(header) if header else sent_version
+                    data["_endpoint"] = target.url
+                    return data
                 problem = f"{target.url}{path} answered {response.status_code}: {_brief(response)}"
                 if response.status_code < 500 and response.status_code not in _RETRY_STATUS:
                     raise SamplerError(problem)
                 retry_after = _retry_after(response)
             finally:
-                target.in_flight -= 1
+                target.ended()
             self._failed(target)
-            if attempt < self.max_retries:
-                self.retries += 1
-                await asyncio.sleep(max(retry_after, self._backoff(attempt)))
+            now = time.perf_counter()
+            first_failure = now if first_failure is None else first_failure
+            if self.give_up_after_s is not None:
+                more = now - first_failure < self.give_up_after_s
+            else:
+                more = attempt < self.max_retries
+            if not more:
+                break
+            self.retries += 1
+            await asyncio.sleep(max(retry_after, self._backoff(attempt)))
+            attempt += 1
+        if self.give_up_after_s is not None:
+            raise SamplerError(
+                f"no endpoint answered for {now - first_failure:.0f}s (give_up_after_s="
+                f"{self.give_up_after_s}); last: {problem}"
+            )
         raise SamplerError(f"gave up after {self.max_retries + 1} attempts; last: {problem}")
 
     def _backoff(self, attempt: int) -> float:
@@ -350,6 +441,15 @@ class OpenAISampler(Sampler):
         # requests that failed together spread out instead of hammering the server in step.
         delay = min(self.max_backoff_s, self.backoff_s * 2**attempt)
         return delay / 2 + random.uniform(0, delay / 2)
+
+
+def _prompt_params(params: SamplingParams, index: int) -> SamplingParams:
+    """Prompt `index`'s parameters: its own seed, so that several prompts of one call (a GRPO
+    group repeats one prompt) are not sampled with one random stream; prompt 0 keeps it."""
+    if params.seed is None or index == 0:
+        return params
+    digest = hashlib.blake2b(f"{params.seed}:{index}".encode(), digest_size=4).digest()
+    return dataclasses.replace(params, seed=int.from_bytes(digest, "big") & 0x7FFFFFFF)
 
 
 def _v1(url: str) -> str:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from agentrl.sampling.base import Completion, Sampler, SamplingParams, uses_continuous_engine
 from agentrl.serve import protocol as p
+from agentrl.serve import weights
 from agentrl.serve.batching import BatchingEngine
 from agentrl.serve.continuous import ContinuousServing
 from agentrl.serve.encoding import request_message, sse, sse_async, visible_pieces
@@ -106,6 +107,8 @@ def create_app(
     )
     app.state.server = server
     app.add_middleware(SessionPaths)
+
+    weights.install(app, server)  # POST /v1/weights, the policy-version header
 
     @app.exception_handler(p.APIError)
     async def api_error(_: Request, exc: p.APIError) -> JSONResponse:

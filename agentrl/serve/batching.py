@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -78,6 +79,11 @@ class BatchingEngine:
             batch = [await self._queue.get()]
             deadline = loop.time() + self.window_s
             while len(batch) < self.max_batch:
+                # What is already queued always joins, however late this task woke up: the
+                # prompts of one request stay one generate call (rows keep their seeds).
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    batch.append(self._queue.get_nowait())
+                    continue
                 wait = deadline - loop.time()
                 if wait <= 0:
                     break

@@ -18,6 +18,7 @@ from agentrl.trainers.distill import DistillConfig
 from agentrl.trainers.dpo import DPOConfig
 from agentrl.trainers.grpo import GRPOConfig
 from agentrl.trainers.learner import DType, UpdateConfig
+from agentrl.trainers.off_policy import OffPolicyConfig
 from agentrl.trainers.ppo import PPOConfig
 from agentrl.trainers.sft import SFTConfig
 
@@ -158,6 +159,53 @@ class RolloutSection(Config):
         "prompts_per_step groups have differing rewards, then the batch keeps that many (DAPO's "
         "refill); 0 learns from the groups that are left",
     )
+    backend: Literal["local", "server"] = Field(
+        default="local",
+        description="local: the in-process sampler, generation and update take turns; server: "
+        "inference servers (rollout.endpoints or rollout.launch) sample the next steps while "
+        "the trainer updates, and get its weights every rollout.sync_every updates",
+    )
+    endpoints: list[str] = Field(
+        default_factory=list,
+        description="backend=server: OpenAI-compatible servers of the policy (agentrl serve, "
+        "vLLM), each reached at URL/v1",
+    )
+    server_kind: Literal["agentrl", "vllm"] = Field(
+        default="agentrl",
+        description="what rollout.endpoints are, for weight pushes: agentrl (POST /v1/weights, "
+        "checksum verified) or vllm (VLLM_SERVER_DEV_MODE reload routes)",
+    )
+    launch: int = Field(
+        default=0,
+        ge=0,
+        description="backend=server: start this many `agentrl serve` processes on loopback for "
+        "the run (logs in RUN/servers/, stopped with the run, restarted if they die)",
+    )
+    launch_timeout_s: float = Field(
+        default=300.0, gt=0, description="seconds a launched server may take to answer /health"
+    )
+    sync_every: int = Field(
+        default=1, ge=1, description="backend=server: updates between weight pushes to servers"
+    )
+    max_staleness: int = Field(
+        default=1,
+        ge=0,
+        description="backend=server: trajectories sampled more than this many policy versions "
+        "before the update that would learn from them are dropped (and counted); rollouts run "
+        "at most this far ahead. 0 is the synchronous algorithm",
+    )
+    request_batching: Literal["auto", "per_prompt", "per_call"] = Field(
+        default="auto",
+        description="per_call: one request holds all prompts of a generate call (agentrl serve "
+        "--engine static samples them exactly as the local sampler); per_prompt: one request "
+        "per prompt, spread over endpoints; auto: per_call for launched static-engine servers",
+    )
+    down_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="backend=server: when no endpoint answers for this long the run stops "
+        "with an error (its last checkpoint intact, resume with --resume)",
+    )
 
 
 class ScheduleSection(Config):
@@ -218,6 +266,7 @@ class TrainConfig(Config):
         default=UpdateConfig(),
         description="micro-batching and optimizer precision of every learner of the run",
     )
+    off_policy: OffPolicyConfig = OffPolicyConfig()
     data: str | None = Field(
         default=None,
         description="a file of your own (agentrl.train.datasets): chat records for algo=sft "
@@ -237,6 +286,7 @@ class TrainConfig(Config):
             raise ValueError(f"got rollout.group_size={self.rollout.group_size}, GRPO needs >= 2")
         if self.algo == "distill" and self.model.teacher is None:
             raise ValueError("got algo=distill without model.teacher (--teacher DIR)")
+        _check_backend(self.rollout)
         if self.algo == "dpo" and self.data is None and self.rollout.group_size < 2:
             raise ValueError(
                 f"got rollout.group_size={self.rollout.group_size}, online DPO needs >= 2"
@@ -247,6 +297,30 @@ class TrainConfig(Config):
                 "is the RL stage's environment (algo grpo or ppo, no data file)"
             )
         return self
+
+
+def _check_backend(r: RolloutSection) -> None:
+    if r.backend == "local":
+        if r.endpoints or r.launch:
+            raise ValueError(
+                f"got rollout.endpoints={r.endpoints} / rollout.launch={r.launch} with "
+                "rollout.backend=local; set rollout.backend=server to use servers"
+            )
+        return
+    if bool(r.endpoints) == bool(r.launch):
+        raise ValueError(
+            f"rollout.backend=server needs either rollout.endpoints (got {r.endpoints}) or "
+            f"rollout.launch > 0 (got {r.launch}), not both"
+        )
+    for url in r.endpoints:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"got rollout.endpoints entry {url!r}, need an http(s):// URL")
+    if r.max_staleness < r.sync_every - 1:
+        raise ValueError(
+            f"got rollout.max_staleness={r.max_staleness} with rollout.sync_every="
+            f"{r.sync_every}: servers lag up to sync_every - 1 versions between pushes, so "
+            f"every such batch would be dropped; need max_staleness >= {r.sync_every - 1}"
+        )
 
 
 def preset_path(env_id: str, *, real_model: bool) -> Path | None:

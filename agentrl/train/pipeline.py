@@ -257,6 +257,11 @@ class Trainer:
         self.warm_ckpt = Checkpointer(
             run.path / "warmstart", keep=1, every=1, async_save=config.checkpoint.async_save
         )
+        self.server: Any = None  # rollout.backend=server: servers start now, beside warm-start
+        if config.rollout.backend == "server" and config.algo in ("grpo", "ppo"):
+            from agentrl.train.server_rollout import ServerRollout
+
+            self.server = ServerRollout(self.ctx, run.path, self.rl_ckpt.latest_step)
 
     def _fit(self, examples: list[Any], what: str) -> list[Any]:
         """`examples` cut to ``model.max_context`` tokens, saying how many were."""
@@ -323,16 +328,24 @@ class Trainer:
             data = {"step": step, "train_seconds": prior_s + train_s}
             self.rl_ckpt.save(step, {"learner": learner.state_dict()}, data=data, config=cfg)
 
-        steps, train_s, _ = timed_loop(
-            self.ctx,
-            learner,
-            stream="rl",
-            start_step=start,
-            max_steps=cfg.schedule.max_steps,
-            budget_s=budget,
-            step_fn=rl_update,
-            on_step=checkpoint,
-        )
+        try:
+            step_fn = rl_update
+            if self.server is not None:
+                step_fn = self.server.begin(start, cfg.schedule.max_steps)
+            steps, train_s, _ = timed_loop(
+                self.ctx,
+                learner,
+                stream="rl",
+                start_step=start,
+                max_steps=cfg.schedule.max_steps,
+                budget_s=budget,
+                step_fn=step_fn,
+                on_step=checkpoint,
+            )
+        finally:
+            if self.server is not None:
+                self.server.close()
+                run.update_summary({"async": self.server.summary()})
         data = {"step": steps, "train_seconds": prior_s + train_s}
         self.rl_ckpt.save(
             steps, {"learner": learner.state_dict()}, data=data, config=cfg, force=True

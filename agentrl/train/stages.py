@@ -232,9 +232,6 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
     Everything random here derives from (config.seed, step): the prompts, the sampling seed
     and SFT's pool batch. That is what makes ``--resume`` repeat a killed run exactly.
     """
-    from agentrl.rollout import rollout
-    from agentrl.trainers.batching import informative_groups
-
     cfg = ctx.config
     if ctx.agent is not None:
         return ctx.agent.step(ctx, learner, step)  # type: ignore[no-any-return]
@@ -244,9 +241,23 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
         return pool_sft_step(ctx, learner, step)
     if cfg.algo == "dpo" and ctx.pairs:
         return pair_step(ctx, learner, step)
+    trajs, rollout_s = sample_step(ctx, ctx.sampler, step)
+    return update_step(ctx, learner, step, trajs, rollout_s)
+
+
+def _refills(cfg: TrainConfig) -> bool:
+    return cfg.algo == "grpo" and cfg.grpo.dynamic_sampling and cfg.rollout.refill_rounds > 0
+
+
+def sample_step(ctx: RunContext, sampler: Any, step: int) -> tuple[list[Any], float]:
+    """Step `step`'s rollout with `sampler` (its prompts and seeds derive from the step):
+    ``(trajectories, seconds)``. The server backend runs this ahead, in a thread."""
+    from agentrl.rollout import rollout
+    from agentrl.trainers.batching import informative_groups
+
+    cfg = ctx.config
     prompts = cfg.rollout.prompts_per_step
-    refill = cfg.algo == "grpo" and cfg.grpo.dynamic_sampling and cfg.rollout.refill_rounds > 0
-    rounds = 1 + cfg.rollout.refill_rounds if refill else 1
+    rounds = 1 + cfg.rollout.refill_rounds if _refills(cfg) else 1
     t0 = time.perf_counter()
     trajs: list[Any] = []
     for round_ in range(rounds):
@@ -260,7 +271,7 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
         )
         trajs += rollout(
             ctx.split.env,
-            ctx.sampler,
+            sampler,
             ctx.tokenizer,
             params=params,
             progress=False,
@@ -270,34 +281,47 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
                 step, prompts, cfg.rollout.group_size, round=round_, rounds=rounds
             ),
         ).trajectories
-    rollout_s = time.perf_counter() - t0
+    return trajs, time.perf_counter() - t0
+
+
+def update_step(
+    ctx: RunContext, learner: Any, step: int, trajs: list[Any], rollout_s: float
+) -> tuple[dict[str, float], int]:
+    """Learn from step `step`'s trajectories (one `train_step`) and say the weights changed."""
+    from agentrl.trainers.batching import informative_groups
+
+    cfg = ctx.config
+    prompts = cfg.rollout.prompts_per_step
     ctx.on_prompts(t.info.get("prompt") for t in trajs)
     errors = [t for t in trajs if t.termination == "error"]
     if errors:
         ctx.report_errors(step, errors, len(trajs))
     batch = trajs
-    if refill:  # DAPO keeps a full batch: the first `prompts` groups whose rewards differ
+    if _refills(cfg):  # DAPO keeps a full batch: the first `prompts` groups whose rewards differ
         keep = set(informative_groups(trajs)[:prompts])
         batch = [t for t in trajs if t.group_id in keep]
     t1 = time.perf_counter()
-    metrics = learn(cfg.algo, learner, batch) if batch else {"skipped": 1.0}
+    metrics = learn(cfg.algo, learner, batch, cfg) if batch else {"skipped": 1.0}
     ctx.weights_changed()
     tokens = sum(t.num_policy_tokens for t in trajs)
+    n = max(len(trajs), 1)
     metrics = {
         **metrics,
-        "reward/mean": float(np.mean([t.reward for t in trajs])),
-        "train/accuracy": float(np.mean([_is_correct(t) for t in trajs])),
+        "reward/mean": float(np.mean([t.reward for t in trajs])) if trajs else 0.0,
+        "train/accuracy": float(np.mean([_is_correct(t) for t in trajs])) if trajs else 0.0,
         "rollout/seconds": rollout_s,
         "update/seconds": time.perf_counter() - t1,
         "rollout/tokens_per_s": tokens / max(rollout_s, 1e-9),
         "rollout/errors": float(len(errors)),
         "rollout/episodes": float(len(trajs)),
-        "rollout/mean_completion_tokens": tokens / max(len(trajs), 1),
+        "rollout/mean_completion_tokens": tokens / n,
     }
     return metrics, tokens
 
 
-def learn(algo: str, learner: Any, trajectories: list[Any]) -> dict[str, float]:
+def learn(
+    algo: str, learner: Any, trajectories: list[Any], config: TrainConfig | None = None
+) -> dict[str, float]:
     """One learner update on a rollout, keeping failed episodes out of the loss.
 
     A failed episode (termination "error": the env or its grader raised) has a reward that
@@ -316,7 +340,16 @@ def learn(algo: str, learner: Any, trajectories: list[Any]) -> dict[str, float]:
 
         pairs = online_pairs(kept)
         return learner.train_step(pairs) if pairs else {"pairs": 0.0, "skipped": 1.0}
-    return learner.train_step(kept) if kept else {"skipped": 1.0}
+    if not kept:
+        return {"skipped": 1.0}
+    if config is not None and algo in ("grpo", "ppo"):
+        off = config.off_policy
+        correct = off.corrects(config.rollout.backend)
+        if correct or off.measure:  # rescore with the trainer: the gap, and maybe TIS
+            from agentrl.trainers.off_policy import train_step
+
+            return train_step(learner, kept, off, correct=correct)
+    return learner.train_step(kept)
 
 
 def pool_sft_step(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float], int]:

@@ -39,6 +39,17 @@ NOT_REACHED = {
     ("TrainConfig", "distill"),
     ("TrainConfig", "data"),
     ("ModelSection", "teacher"),
+    # rollout.backend=server (tests/train/test_async_rl.py runs it with launched servers and
+    # with an endpoint; tests/train/test_server_rollout.py checks the settings)
+    ("RolloutSection", "endpoints"),
+    ("RolloutSection", "launch"),
+    ("TrainConfig", "off_policy"),  # also tests/trainers/test_off_policy.py
+    ("RolloutSection", "server_kind"),
+    ("RolloutSection", "launch_timeout_s"),
+    ("RolloutSection", "sync_every"),
+    ("RolloutSection", "max_staleness"),
+    ("RolloutSection", "request_batching"),
+    ("RolloutSection", "down_timeout_s"),
 }
 
 
