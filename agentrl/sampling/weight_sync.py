@@ -29,11 +29,13 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+import numpy as np
 
 from agentrl.errors import AgentRLError
 
@@ -58,16 +60,27 @@ class Published:
     checksum: str
 
 
-def weights_checksum(model: Any) -> str:
+def tensor_dtypes(model: Any) -> dict[str, str]:
+    """The dtype each checkpoint tensor of `model` is published in (name -> numpy name)."""
+    from agentrl.models.hf_io import checkpoint_entries
+
+    return {e.name: np.dtype(e.dtype).name for e in checkpoint_entries(model)}
+
+
+def weights_checksum(model: Any, dtypes: Mapping[str, str] | None = None) -> str:
     """SHA-256 over the model's checkpoint tensors (names, dtypes, shapes and bytes, in name
-    order): the same number on the trainer and on a server that loaded the same weights."""
+    order): the same number on the trainer and on a server that loaded the same weights.
+
+    `dtypes` (a published folder's, from its manifest) casts each tensor first: a server that
+    holds bfloat16 weights in float32 holds exactly the same values."""
     from agentrl.models.hf_io import checkpoint_entries
 
     digests = []
     for entry in checkpoint_entries(model):
-        import numpy as np
-
-        array = np.ascontiguousarray(entry.produce())
+        array = np.asarray(entry.produce())
+        if dtypes is not None and entry.name in dtypes:
+            array = array.astype(np.dtype(dtypes[entry.name]))
+        array = np.ascontiguousarray(array)
         h = hashlib.sha256(f"{entry.name}|{array.dtype.str}|{array.shape}|".encode())
         h.update(array.tobytes())
         digests.append((entry.name, h.hexdigest()))
@@ -114,7 +127,12 @@ class WeightPublisher:
         shutil.rmtree(tmp, ignore_errors=True)
         checksum = weights_checksum(model)
         save(model, self.tokenizer, tmp)
-        manifest = {"version": version, "checksum": checksum, "written_at": time.time()}
+        manifest = {
+            "version": version,
+            "checksum": checksum,
+            "dtypes": tensor_dtypes(model),
+            "written_at": time.time(),
+        }
         (tmp / MANIFEST).write_text(json.dumps(manifest) + "\n")
         if final.exists():  # a resumed run republishes a version its first process wrote
             shutil.rmtree(final)

@@ -89,7 +89,7 @@ class ServedWeights:
         if manifest is None:
             return
         model = getattr(self.sampler, "model", None)
-        checksum = weights_checksum(model)
+        checksum = weights_checksum(model, manifest.get("dtypes"))
         if checksum != manifest.get("checksum"):
             raise WeightSyncError(
                 f"{folder}: the loaded weights hash to {checksum[:16]}..., its manifest says "
@@ -125,7 +125,7 @@ def _read_verified(model: Any, folder: Path, checksum: str) -> Any:
     from flax import nnx
 
     from agentrl.models.hf_io import load
-    from agentrl.sampling.weight_sync import weights_checksum
+    from agentrl.sampling.weight_sync import read_manifest, weights_checksum
 
     if not (folder / "config.json").is_file():
         raise p.APIError(400, f"path {str(folder)!r}: no published weights there", param="path")
@@ -145,7 +145,8 @@ def _read_verified(model: Any, folder: Path, checksum: str) -> Any:
     )
     if not same:
         raise p.APIError(400, f"{folder} holds another architecture than the served model")
-    got = weights_checksum(loaded)
+    manifest = read_manifest(folder) or {}
+    got = weights_checksum(loaded, manifest.get("dtypes"))
     if got != checksum:
         raise p.APIError(
             409,

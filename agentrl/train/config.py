@@ -287,6 +287,11 @@ class TrainConfig(Config):
         if self.algo == "distill" and self.model.teacher is None:
             raise ValueError("got algo=distill without model.teacher (--teacher DIR)")
         _check_backend(self.rollout)
+        if self.rollout.backend == "server" and self.agent.program is not None:
+            raise ValueError(
+                "got rollout.backend=server with agent.program: an agent program runs against "
+                "the run's own endpoint; use rollout.backend=local"
+            )
         if self.algo == "dpo" and self.data is None and self.rollout.group_size < 2:
             raise ValueError(
                 f"got rollout.group_size={self.rollout.group_size}, online DPO needs >= 2"

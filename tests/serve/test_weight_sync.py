@@ -219,3 +219,19 @@ def test_the_prompts_of_one_request_stay_one_generate_call():
 
     asyncio.run(scenario())
     assert (engine.stats.calls, engine.stats.largest) == (1, 5)
+
+
+def test_bfloat16_weights_load_into_a_float32_server_and_verify(setup):
+    """A trainer keeping bfloat16 weights publishes them as such; a float32 server holds the
+    same values upcast, and the checksum (over the published dtypes) agrees."""
+    import jax.numpy as jnp
+
+    from agentrl.models.tiny import tiny_model
+
+    trainer, _ = tiny_model(seed=2, param_dtype=jnp.bfloat16, **TINY)
+    published = setup["publisher"].publish(trainer, 9)
+    manifest = json.loads((published.path / MANIFEST).read_text())
+    assert set(manifest["dtypes"].values()) == {"bfloat16"}
+    url = setup["server"].url
+    assert WeightPusher([url]).push(published) == {url: published.checksum}
+    assert _weights(url)["version"] == 9
