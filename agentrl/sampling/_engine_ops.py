@@ -82,16 +82,22 @@ def sample_rows(
     return token_b, jnp.take_along_axis(lp_bv, token_b[:, None], axis=-1)[:, 0]
 
 
-def copy_impl(store: Any, source: jax.Array, target: jax.Array, width: int) -> Any:
+def copy_impl(store: Any, source_n: jax.Array, target_n: jax.Array, width: int) -> Any:
+    """Copy the first `width` columns of row ``source_n[i]`` to row ``target_n[i]``, in order
+    (padding lanes copy the scratch row onto itself)."""
     TRACES[0] += 1  # runs only while tracing
 
-    def copy(x: jax.Array, axis: int) -> jax.Array:
+    def copy(x: jax.Array, axis: int, source: jax.Array, target: jax.Array) -> jax.Array:
         size = list(x.shape[1:])
         size[axis - 1] = width
         row = jax.lax.dynamic_slice(x, (source, 0, 0, 0), (1, *size))
         return jax.lax.dynamic_update_slice(x, row, (target, 0, 0, 0))
 
-    return tuple(LayerCache(copy(c.k, 3), copy(c.v, 2)) for c in store)
+    def body(i: int, store: Any) -> Any:
+        s, t = source_n[i], target_n[i]
+        return tuple(LayerCache(copy(c.k, 3, s, t), copy(c.v, 2, s, t)) for c in store)
+
+    return jax.lax.fori_loop(0, source_n.shape[0], body, store)
 
 
 def _gather(store: Any, slot_b: jax.Array, shift_b: jax.Array, width: int) -> Any:

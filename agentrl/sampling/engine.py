@@ -28,9 +28,10 @@ How it runs (`Engine.step`, called by whoever drives the engine):
    one jitted loop; each new column is written back to its row. Finished requests release
    their rows at once (the row stays resident for reuse until evicted).
 
-Shapes are bucketed (decode rows and cache columns to powers of two, prefill rows to 1 or
-``prefill_rows``, prefill lengths to ``min_bucket * 4**k``), so a run compiles a handful of
-times (`Engine.num_compilations`).
+Shapes are bucketed (decode rows, cache columns and prefill lengths to powers of two; prefill
+rows to 1 or ``prefill_rows``, or for one-bucket chunks such as a GRPO group's followers, which
+prefill a single token each, ``prefill_rows * 4**k`` up to a full call's tokens; row copies to
+powers of four), so a run compiles a handful of times (`Engine.num_compilations`).
 
 Sampling matches `JaxSampler`: the same filters (`processors`), per-request keys folded with the
 token index (``fold_in(key, i)`` for the i-th new token), log-probs of
@@ -410,6 +411,7 @@ class Engine:
 
     def _admit(self) -> int:
         admitted = 0
+        copies: list[tuple[int, int, int]] = []  # (source, target, columns), run in one call
         for request in list(self._waiting):
             choice = self._place(request)
             if choice is None:
@@ -417,9 +419,7 @@ class Engine:
             slot, source, shared = choice
             self._waiting.remove(request)
             if source is not None and source != slot:
-                width = self._width(shared)
-                with self._counting():
-                    self._store = copy_rows(self._store, jnp.int32(source), jnp.int32(slot), width)
+                copies.append((source, slot, shared))
                 self.stats.row_copies += 1
             if self._state[slot] == _RESIDENT and source != slot:
                 self.stats.evictions += 1
@@ -431,7 +431,25 @@ class Engine:
             self.stats.cached_tokens += shared
             self._touch(slot)
             admitted += 1
+        self._copy_rows(copies)
         return admitted
+
+    def _copy_rows(self, copies: list[tuple[int, int, int]]) -> None:
+        """Copy shared prefixes into their new rows, in one device call, in admission order:
+        a row that a later admission evicted and overwrites is copied from first, and a row
+        still waiting for its prefill is never a source (`_place` makes such requests wait)."""
+        if not copies:
+            return
+        n = ladder(len(copies), 4)
+        source_n = np.full(n, self._scratch, np.int32)
+        target_n = np.full(n, self._scratch, np.int32)
+        for i, (source, target, _) in enumerate(copies):
+            source_n[i], target_n[i] = source, target
+        width = self._width(max(shared for _, _, shared in copies))
+        with self._counting():
+            self._store = copy_rows(
+                self._store, jnp.asarray(source_n), jnp.asarray(target_n), width
+            )
 
     def _place(self, request: Request) -> tuple[int, int | None, int] | None:
         """``(row, row to copy from or None, reused prefix length)``, or None to wait."""
@@ -519,15 +537,23 @@ class Engine:
         return values, flags
 
     def _prefill_round(self, graphdef: Any, weights: Any) -> int:
-        """One prefill call for up to ``prefill_rows`` requests; returns the tokens it took."""
-        slots = [i for i, s in enumerate(self._state) if s == _PREFILL][: self.prefill_rows]
-        requests = [self._owner[i] for i in slots]
-        assert all(r is not None for r in requests)
-        reqs: list[Request] = [r for r in requests if r is not None]
+        """One prefill call for up to ``prefill_rows`` requests (more when their chunks are
+        short); returns the tokens it took, padding included."""
+        pending = [r for r in (self._owner[i] for i in range(self.num_slots)) if r is not None]
+        pending = [r for r in pending if self._state[r.slot] == _PREFILL]
+        # Short chunks (a GRPO group's followers prefill one token each) go many rows to a
+        # call: a call holds at most prefill_rows x prefill_chunk tokens, as a full one does.
+        short = [r for r in pending if len(r.prompt) - r.prefilled <= self.min_bucket]
+        if len(short) > self.prefill_rows:
+            most = self.prefill_rows * self.prefill_chunk // self.min_bucket
+            reqs = short[: min(most, self.num_slots)]
+            m = min(ladder(len(reqs), self.prefill_rows), max(most, self.prefill_rows))
+        else:
+            reqs = pending[: self.prefill_rows]
+            m = 1 if len(reqs) == 1 else self.prefill_rows
         chunks = [min(len(r.prompt) - r.prefilled, self.prefill_chunk) for r in reqs]
         # A 2x ladder for the chunk (a turn's new tokens are often just past a power of 4).
         t = min(self.prefill_chunk, bucket(max(chunks), self.min_bucket))
-        m = 1 if len(reqs) == 1 else self.prefill_rows
         width = self._width(max(r.prefilled for r in reqs) + t)
         tokens = np.full((m, t), self._pad_id, np.int32)
         start = np.zeros(m, np.int32)

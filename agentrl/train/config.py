@@ -139,12 +139,12 @@ class RolloutSection(Config):
     temperature: float = Field(default=1.0, ge=0)
     top_p: float = Field(default=1.0, gt=0, le=1)
     max_tokens: int = Field(default=64, ge=1, description="completion tokens per turn")
-    engine: Literal["static", "continuous"] = Field(
-        default="static",
-        description="static: one padded batch per turn (JaxSampler), fastest when every "
-        "episode is one turn of similar length; continuous: the continuous-batching engine "
-        "(episodes join and leave a running batch, KV cache reused across turns), for "
-        "multi-turn tool envs (4x the episodes/s on tool-math at 64 episodes)",
+    engine: Literal["auto", "static", "continuous"] = Field(
+        default="auto",
+        description="continuous: the continuous-batching engine (episodes join and leave a "
+        "running batch, KV cache reused across turns), for multi-turn and tool envs; static: "
+        "one padded batch per turn (JaxSampler), faster when every episode is one turn of "
+        "similar length; auto: continuous when the env has more than one turn, else static",
     )
     max_concurrency: int = Field(
         default=256,

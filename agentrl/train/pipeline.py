@@ -93,13 +93,25 @@ def check_teacher(config: TrainConfig) -> None:
     same_vocabulary(student, Tokenizer.from_pretrained(teacher), student_name, teacher)
 
 
-def build_sampler(config: TrainConfig, model: Any, tokenizer: Any) -> Any:
-    """The sampler rollouts use, reading the live weights (``rollout.engine``)."""
+def max_turns(env: Any) -> int:
+    """An env's turns per episode, read through its wrappers (1 when it does not say)."""
+    try:
+        return int(env.get_wrapper_attr("max_turns"))
+    except AttributeError:
+        return int(getattr(env, "max_turns", 1))
+
+
+def build_sampler(config: TrainConfig, model: Any, tokenizer: Any, *, multi_turn: bool) -> Any:
+    """The sampler rollouts use, reading the live weights (``rollout.engine``; ``auto`` picks
+    the continuous engine for an env whose episodes take more than one turn)."""
     import jax.numpy as jnp
 
     rollout = config.rollout
     cache_dtype = jnp.dtype(config.model.dtypes().kv_cache)
-    if rollout.engine == "continuous":
+    engine = rollout.engine
+    if engine == "auto":
+        engine = "continuous" if multi_turn else "static"
+    if engine == "continuous":
         from agentrl.sampling.engine import EngineSampler
 
         return EngineSampler(
@@ -232,7 +244,8 @@ class Trainer:
         self.config, self.run, self.resuming = config, run, resuming
         self.started = time.perf_counter()
         model, tokenizer = build_policy(config)
-        sampler = build_sampler(config, model, tokenizer)
+        multi_turn = max_turns(data.split.env.env) > 1
+        sampler = build_sampler(config, model, tokenizer, multi_turn=multi_turn)
         self.loggers: dict[str, Any] = {}
         self.wandb = self._open_wandb()
         # On resume, each stream's log is cut back to the step its stage restarts from: RL

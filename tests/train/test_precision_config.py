@@ -41,7 +41,7 @@ def test_the_model_and_sampler_are_built_as_the_config_says():
     dtypes = {x.dtype for x in jax.tree.leaves(nnx.state(model, nnx.Param))}
     assert dtypes == {jnp.dtype(jnp.bfloat16)}
     assert jnp.dtype(model.dtype) == jnp.bfloat16 and model.remat == "dots"
-    sampler = build_sampler(config, model, tokenizer)
+    sampler = build_sampler(config, model, tokenizer, multi_turn=False)
     assert jnp.dtype(sampler._cache_dtype) == jnp.float32
     plain, _ = build_policy(load_config(TrainConfig, None, ["model.tiny.num_hidden_layers=1"]))
     assert {x.dtype for x in jax.tree.leaves(nnx.state(plain, nnx.Param))} == {
@@ -59,3 +59,22 @@ def test_quantize_needs_lora():
         load_config(TrainConfig, None, ["model.quantize=nf4"])
     lora = load_config(TrainConfig, None, ["model.lora.rank=4", "model.quantize=nf4"]).model
     assert lora.lora is not None and (lora.lora.rank, lora.lora.alpha) == (4, 16.0)
+
+
+def test_auto_engine_is_continuous_for_multi_turn_envs():
+    import agentrl
+    from agentrl.sampling.engine import EngineSampler
+    from agentrl.sampling.jax_sampler import JaxSampler
+    from agentrl.train.pipeline import build_policy, build_sampler, max_turns
+
+    assert max_turns(agentrl.make("deepscaler")) == 1
+    assert max_turns(agentrl.Wrapper(agentrl.make("tool-math"))) > 1  # read through wrappers
+    config = load_config(TrainConfig, None, ["model.tiny.num_hidden_layers=1"])
+    assert config.rollout.engine == "auto"
+    model, tokenizer = build_policy(config)
+    assert isinstance(build_sampler(config, model, tokenizer, multi_turn=True), EngineSampler)
+    assert isinstance(build_sampler(config, model, tokenizer, multi_turn=False), JaxSampler)
+    static = config.model_copy(
+        update={"rollout": config.rollout.model_copy(update={"engine": "static"})}
+    )
+    assert isinstance(build_sampler(static, model, tokenizer, multi_turn=True), JaxSampler)
