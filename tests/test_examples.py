@@ -176,3 +176,15 @@ def test_agent_program_trains_one_step(tmp_path: Path) -> None:
     [row] = [json.loads(line) for line in (run / "metrics.jsonl").open()]
     assert row["agent/sessions"] == 4 and row["agent/requests"] >= 4
     assert (run / "model" / "model.safetensors").is_file()
+
+
+def test_agent_program_is_short_and_uses_only_openai() -> None:
+    """The agent loop needs nothing of agentrl: only its `__main__` block starts the trainer."""
+    import ast
+
+    source = (EXAMPLES / "agent_program.py").read_text()
+    assert len(source.splitlines()) < 80  # as the issue and the README say
+    top = ast.parse(source).body
+    imported = {a.name for n in top if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in top if isinstance(n, ast.ImportFrom) and n.module}
+    assert imported == {"json", "re", "sys", "openai"}
