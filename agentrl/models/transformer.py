@@ -56,6 +56,7 @@ class CausalLM(nnx.Module):
             ``"none"``; ``"layer"``: each decoder layer keeps only its input (least memory,
             ~1/3 more compute); ``"dots"``: each layer keeps its weight matmuls' outputs and
             recomputes the rest (attention scores, activations, norms). ``True`` is ``"layer"``.
+            Applies to the full forward (training, scoring), not to cached prefill and decode.
     """
 
     def __init__(
@@ -164,7 +165,8 @@ class CausalLM(nnx.Module):
         else:
             valid_bs = attention_mask.astype(bool)
         new_cache: list[LayerCache] = []
-        run = _layer_runner(self.remat)
+        # Remat serves the backward pass: cached prefill and decode (sampling) run plain.
+        run = _layer_runner(self.remat if cache is None else "none")
         for i, layer in enumerate(self.layers):
             layer_cache = None if cache is None else cache[i]
             x_btd, layer_cache = run(layer, x_btd, positions_bt, valid_bs, layer_cache, start)

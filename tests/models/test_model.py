@@ -180,6 +180,12 @@ def test_remat_gives_the_same_gradients() -> None:
     assert "DotsSaveable(only_if_no_batch_dims=True)" in backward("dots")
     with pytest.raises(ModelError, match="remat='all'"):
         backward("all")
+    # Sampling (a cached forward, never differentiated) runs without remat regions.
+    model = M.CausalLM(config, rngs=nnx.Rngs(0), remat="layer")
+    graphdef, state = nnx.split(model)
+    cache = model.init_cache(2, 16)
+    cached = jax.make_jaxpr(lambda s: nnx.merge(graphdef, s)(tokens, cache=cache).logits)(state)
+    assert "remat" not in str(cached)
 
 
 @pytest.mark.parametrize("model_type", ["qwen2", "gemma2"])  # gemma2: sliding window, softcap

@@ -155,3 +155,22 @@ def test_samplers_keep_the_kv_cache_in_the_dtype_asked(engine, monkeypatch):
     out = sampler.generate([tokenizer.encode("1+2=")], SamplingParams(max_tokens=4, seed=0))
     assert len(out[0][0].token_ids) > 0
     assert asked and set(asked) == {jnp.dtype(BF16)}
+
+
+def test_dpo_micro_batches_keep_pairs_whole():
+    from agentrl.trainers.dpo import DPOConfig, DPOLearner
+
+    with pytest.raises(ConfigError, match="micro_batch_rows=3"):
+        DPOLearner(DPOConfig(), make_model(), update=UpdateConfig(micro_batch_rows=3))
+
+
+def test_a_bfloat16_policy_with_master_weights_scores_its_reference_in_its_own_dtype():
+    """The KL reference of a master-weights learner is a copy of the model's bfloat16 weights
+    (not of the float32 master): at the start policy and reference agree exactly."""
+    trajs = make_trajectories(groups=2, group_size=4)
+    learner = GRPOLearner(GRPOConfig(kl_coef=0.1, recompute_old_logprobs=True), _bf16_model())
+    ref_dtypes = {x.dtype for x in jax.tree.leaves(learner.ref._states[0])}
+    assert ref_dtypes == {jnp.dtype(BF16)}
+    first = learner.eval_loss(learner.prepare(learner.make_batch(trajs)))
+    assert first["kl"] == pytest.approx(0.0, abs=1e-6)
+    assert first["ratio_mean"] == pytest.approx(1.0, abs=1e-6)
