@@ -255,7 +255,9 @@ class Learner(abc.ABC):
 
     def model_params(self) -> Any:
         """A copy of the trainable parameters in the modules' own dtypes."""
-        return jax.tree.map(jnp.copy, self._to_model(self.params))
+        if self._master:
+            return self._to_model(self.params)  # a fresh (rounded) copy already
+        return jax.tree.map(jnp.copy, self.params)
 
     def _merged(self, params: nnx.State, frozen: nnx.State) -> Bundle:
         return nnx.merge(self.graphdef, _cast_floats(params, self._dtypes), frozen)

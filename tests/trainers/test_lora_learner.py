@@ -32,6 +32,11 @@ def test_lora_sft_trains_only_adapters_and_references_the_base():
     # The KL reference with LoRA on is the base model: the same weights without adapters.
     ref = ReferencePolicy(learner, None, temperature=1.0)
     assert ref.kind == "lora_base"
+    # ... held without a second copy of the weights: the frozen base is the learner's own
+    # state object, and what the reference adds is adapter-sized (zeros).
+    assert ref._states[1] is learner.frozen
+    added = sum(x.size for x in jax.tree.leaves(ref._states[0]))
+    assert added == sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.LoRAParam)))
     plain = ReferencePolicy(learner, make_model(), temperature=1.0)
     device_batch = learner.put(batch)
     np.testing.assert_allclose(
