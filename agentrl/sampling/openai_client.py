@@ -98,11 +98,13 @@ class OpenAISampler(Sampler):
             ``sampler.max_context`` asks ``/v1/models`` (vLLM and ``agentrl serve`` report
             ``max_model_len``) so the rollout engine keeps episodes within it.
         extra_body: more fields for every request body (server-specific options).
-        batch_prompts: send all prompts of one `generate` call as one request (a list of
-            token-id prompts) with the call's seed, instead of one request per prompt with a
+        batch_prompts: send the prompts of one `generate` call as one request per endpoint
+            (contiguous chunks, each a list of token-id prompts; chunk 0 with the call's seed,
+            chunk ``c`` with a seed derived from it), instead of one request per prompt with a
             seed derived per prompt. ``agentrl serve --engine static`` samples row ``i`` of
-            such a request exactly as the in-process `JaxSampler` does, so this mode
-            reproduces local sampling bit for bit; vLLM would give every prompt of the request
+            such a request exactly as the in-process `JaxSampler` does, so with one endpoint
+            this mode reproduces local sampling bit for bit (with several, still independent
+            of timing and of which server answers); vLLM would give every prompt of a request
             the same seed, so leave it off there.
         give_up_after_s: when set, a request that fails for transport reasons or a 5xx keeps
             being retried on whichever endpoint is up until this many seconds have passed
@@ -242,6 +244,17 @@ class OpenAISampler(Sampler):
         return [self._completion(c, _completion_tokens(c), answer) for c in choices]
 
     async def _complete_batch(
+        self, prompts: Sequence[Sequence[int]], params: SamplingParams
+    ) -> list[list[Completion]]:
+        chunks = min(len(self.endpoints), len(prompts))
+        bounds = [len(prompts) * c // chunks for c in range(chunks + 1)]
+        calls = [
+            self._complete_chunk(prompts[bounds[c] : bounds[c + 1]], _prompt_params(params, c))
+            for c in range(chunks)
+        ]
+        return [row for part in await self._gather(calls) for row in part]
+
+    async def _complete_chunk(
         self, prompts: Sequence[Sequence[int]], params: SamplingParams
     ) -> list[list[Completion]]:
         body = {

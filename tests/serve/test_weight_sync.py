@@ -160,6 +160,15 @@ def test_per_call_sampling_through_the_server_is_the_local_samplers(setup):
     assert [c[0].token_ids for c in got] == [c[0].token_ids for c in want]
     assert [c[0].logprobs for c in got] == [c[0].logprobs for c in want]
     assert {c[0].metadata["policy_version"] for c in got} == {5}
+    # With two endpoints the call is split in two requests: the first chunk keeps the seed,
+    # the second gets its own, whichever server answers (here both are the same one).
+    from agentrl.sampling.openai_client import _prompt_params
+
+    with OpenAISampler([url, url + "/v1"], model="policy", batch_prompts=True) as remote:
+        split = remote.generate(prompts, params)
+    first = local.generate(prompts[:1], params)
+    second = local.generate(prompts[1:], _prompt_params(params, 1))
+    assert [c[0].token_ids for c in split] == [c[0].token_ids for c in first + second]
     # Per prompt, each request gets its own seed: a group's repeated prompt is not one sample.
     with OpenAISampler(url, model="policy") as remote:
         each = remote.generate(prompts[:1] * 4, params)
