@@ -120,6 +120,7 @@ class ServerFleet:
         server.process = subprocess.Popen(
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl-C on the trainer reaches us, not them
+            preexec_fn=_die_with_parent,
         )  # fmt: skip
         log.close()
         (self.log_dir / f"server-{server.index}.pid").write_text(f"{server.process.pid}\n")
@@ -191,6 +192,15 @@ class ServerFleet:
                 process.wait()
             except ProcessLookupError:
                 pass
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the trainer dies (even by SIGKILL), so no server
+    outlives its run (Linux; elsewhere `ServerFleet.stop` is the only stop)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _tail(path: Path, lines: int = 20) -> str:

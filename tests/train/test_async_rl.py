@@ -118,6 +118,8 @@ def test_a_killed_server_is_restarted_and_the_run_completes(jax_env, tmp_path):
     # nothing lost: every step learned from a full rollout (retried requests are counted)
     assert [m["rollout/episodes"] for m in _metrics(run)] == [8.0] * 8
     assert (run / "servers" / "server-0.log").read_text().count("=== ") >= 2
+    for i in (0, 1):  # the restarted one too: stopped with the run
+        assert not _alive(int((run / "servers" / f"server-{i}.pid").read_text()))
 
 
 def test_every_endpoint_down_stops_the_run_with_a_resumable_checkpoint(jax_env, tmp_path):
@@ -151,3 +153,17 @@ def test_every_endpoint_down_stops_the_run_with_a_resumable_checkpoint(jax_env, 
     assert f"agentrl train --resume {run}" in err
     latest = Checkpointer(run / "checkpoints", keep=2, every=1).latest_step()
     assert latest is not None and latest >= 1
+
+
+def test_launched_servers_die_with_a_killed_trainer(jax_env, tmp_path):
+    run = tmp_path / "run"
+    proc = _start(jax_env, run, "schedule.max_steps=1000", "rollout.backend=server",
+                  "rollout.launch=1")  # fmt: skip
+    _wait_for_steps(run, proc, 1)
+    pid = int((run / "servers" / "server-0.pid").read_text())
+    proc.kill()  # SIGKILL: no cleanup code of the trainer runs
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid)
