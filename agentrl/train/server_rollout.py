@@ -135,6 +135,11 @@ class ServerRollout:
         self.latest_checkpoint = latest_checkpoint
         cfg = ctx.config.rollout
         self.cfg = cfg
+        self.engine = cfg.engine  # what launched servers run: `auto` as the local sampler picks
+        if self.engine == "auto":
+            from agentrl.train.pipeline import max_turns
+
+            self.engine = "continuous" if max_turns(ctx.split.env.env) > 1 else "static"
         self.publisher = WeightPublisher(self.run_path / "weights", ctx.tokenizer)
         self.fleet: Any = None
         self._sync_lock = threading.Lock()
@@ -153,7 +158,7 @@ class ServerRollout:
             urls = self.fleet.urls
         else:
             urls = list(cfg.endpoints)
-        launched_static = bool(cfg.launch) and cfg.engine == "static"
+        launched_static = bool(cfg.launch) and self.engine == "static"
         self.per_call = cfg.request_batching == "per_call" or (
             cfg.request_batching == "auto" and launched_static
         )
@@ -185,7 +190,7 @@ class ServerRollout:
     def _serve_args(self) -> list[str]:
         cfg, config = self.cfg, self.ctx.config
         return [
-            "--engine", cfg.engine,
+            "--engine", self.engine,
             "--max-batch", str(cfg.max_concurrency),
             "--max-context", str(config.model.max_context),
             "--seed", str(config.seed),
