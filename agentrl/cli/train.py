@@ -59,6 +59,19 @@ def register(subparsers: Any) -> None:
     p.add_argument("--run-dir", help="run folder (default: runs/<env>-<algo>-<time>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run from its folder")
     p.add_argument("--print-config", action="store_true", help="print the resolved config, exit")
+    p.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the run's memory plan (per-device bytes of its compiled programs, no "
+        "weights loaded: a --model folder with only config.json will do) as JSON, exit",
+    )
+    p.add_argument(
+        "--device-memory",
+        metavar="SIZE",
+        help="memory per device (80GB, 80GiB, 24G): the plan is checked against it, and a run "
+        "that does not fit stops before loading anything; 'off' skips the check a run on an "
+        "accelerator does by default against the device's own memory",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -132,6 +145,13 @@ def run(args: argparse.Namespace) -> int:
 
         print_config(config)
         return 0
+    if args.plan or planned(args):
+        from agentrl.train.plan import check_plan, parse_bytes
+
+        budget = None if args.device_memory in (None, "off") else parse_bytes(args.device_memory)
+        result = check_plan(config, budget, print_plan=args.plan)
+        if args.plan:
+            return 0 if result.get("fits") is not False else 1
     from agentrl.train.pipeline import train
 
     summary = train(config, run_dir=args.run_dir, resume=args.resume)
@@ -152,3 +172,17 @@ def run(args: argparse.Namespace) -> int:
     )
     print("plots and summary.json are in the run folder above", file=sys.stderr)
     return 0
+
+
+def planned(args: argparse.Namespace) -> bool:
+    """Whether a run plans its memory first: with --device-memory, or on an accelerator that
+    reports its memory when training a real model (--device-memory off skips it)."""
+    if args.device_memory == "off":
+        return False
+    if args.device_memory is not None:
+        return True
+    if args.model is None:
+        return False
+    from agentrl.train.plan import device_memory_limit
+
+    return device_memory_limit() is not None

@@ -81,6 +81,23 @@ def shared_prompts(
     return unique, source
 
 
+def padded_shapes(
+    rows: int, unique: int, longest_prompt: int, longest_budget: int, min_bucket: int = 16
+) -> tuple[int, int, int, int]:
+    """The padded sizes one `JaxSampler` device call compiles for: ``(B rows, U prefilled
+    prompts, P prompt slots, D new-token slots)``; the cache has ``P + D`` slots per row.
+
+    Prompt lengths get the finer ladder: prefill work grows with P, and a batch of 36-token
+    chat prompts would otherwise pay for 64 positions. When sharing prompts saves no bucket,
+    every row is prefilled (``U == B``). `agentrl.train.plan` compiles these same shapes.
+    """
+    p = bucket(longest_prompt, min_bucket, half_steps=True)
+    d = bucket(max(longest_budget, 1), min_bucket)
+    b = bucket(rows, 1)
+    u = bucket(unique, 1)
+    return b, min(u, b), p, d
+
+
 def left_pad(rows: Sequence[Sequence[int]], length: int, batch: int, pad_id: int) -> np.ndarray:
     """Rows right-aligned in a ``[batch, length]`` array of `pad_id` (extra rows all pad)."""
     out = np.full((batch, length), pad_id, dtype=np.int32)
@@ -215,15 +232,13 @@ class JaxSampler(Sampler):
         budgets = [max(0, min(params.max_tokens, self._context - len(r))) for r in rows]
         # A prompt that fills the context gets no tokens; a stand-in keeps it from inflating P.
         device_rows = [r if n > 0 else r[-1:] for r, n in zip(rows, budgets)]
-        # Prompt lengths get the finer ladder: prefill work grows with P, and a batch of
-        # 36-token chat prompts would otherwise pay for 64 positions.
-        p = bucket(max(len(r) for r in device_rows), self.min_bucket, half_steps=True)
-        d = bucket(max(max(budgets), 1), self.min_bucket)
-        b = bucket(len(rows), 1)
         unique, source = shared_prompts(device_rows, budgets)
-        u = bucket(len(unique), 1)
-        if u >= b:  # too few repeats to save a bucket: prefill every row (the identity copy)
-            unique, source, u = list(device_rows), list(range(len(rows))), b
+        b, u, p, d = padded_shapes(
+            len(rows), len(unique), max(len(r) for r in device_rows), max(budgets),
+            self.min_bucket,
+        )  # fmt: skip
+        if u == b:  # too few repeats to save a bucket: prefill every row (the identity copy)
+            unique, source = list(device_rows), list(range(len(rows)))
         source_b = np.zeros(b, np.int32)
         source_b[: len(rows)] = source
         pad_id = int(self.tokenizer.pad_token_id)

@@ -445,6 +445,7 @@ class Trainer:
             learner = sft_learner(self.ctx)
             got = self.warm_ckpt.restore(0, {"learner": learner.state_dict()})
             learner.load_state_dict(got.state["learner"])
+            _drop(learner)
             before = run.read_summary().get("eval_before")
             if before is None:  # killed between the warm-start checkpoint and its eval
                 before = self.ctx.evaluate()
@@ -476,6 +477,7 @@ class Trainer:
             )
         self.warm_ckpt.save(0, {"learner": learner.state_dict()}, config=cfg, force=True)
         self.warm_ckpt.wait()
+        _drop(learner)
         before = self.ctx.evaluate()
         run.update_summary({"eval_before": before})
         _say(f"held-out accuracy before {cfg.algo}: {100 * before['accuracy']:.1f}%")
@@ -589,6 +591,14 @@ def _accuracy_plot(run: RunDir) -> None:
     fig.tight_layout()
     fig.savefig(run.plots_dir / "accuracy.png")
     plt.close(fig)
+
+
+def _drop(learner: Any) -> None:
+    """Free a finished learner's device state now: its optimizer state (and any master copy
+    of the weights; the model keeps its own). A learner is a reference cycle (its jitted
+    methods hold it) that only the cyclic collector frees: left to it, a warm-start's AdamW
+    moments stay on the device into the RL stage (the memory plan counts on this)."""
+    learner.params = learner.opt_state = None
 
 
 def _say(text: str) -> None:
