@@ -123,7 +123,8 @@ class DPOLearner(Learner):
     def prepare(self, batch: TokenBatch) -> TokenBatch:
         """A device batch with the reference's log-probs filled in."""
         batch = self.put(batch)
-        return batch.replace(ref_logprobs=self.ref.logprobs(batch))
+        rows = self.update_config.micro_batch_rows
+        return batch.replace(ref_logprobs=self.ref.logprobs(batch, rows))
 
     def prepare_weights(self, batch: TokenBatch) -> TokenBatch:
         has_tokens_b = (jnp.sum(batch.loss_mask, axis=-1) > 0).astype(jnp.float32)

@@ -288,7 +288,9 @@ class RLLearner(Learner):
     def prepare(self, batch: TokenBatch) -> TokenBatch:
         """A device batch with reference log-probs, ``pi_old`` and advantages filled in."""
         batch = self.put(batch)
-        ref_logp_bl = self.ref.logprobs(batch) if self.ref is not None else None
+        ref_logp_bl = None
+        if self.ref is not None:
+            ref_logp_bl = self.ref.logprobs(batch, self.update_config.micro_batch_rows)
         return self._prepare(self.params, self.frozen, batch, ref_logp_bl)
 
     def ready(self, batch: TokenBatch) -> TokenBatch:

@@ -396,6 +396,15 @@ class ReferencePolicy:
 
         self._score = jax.jit(score)
 
-    def logprobs(self, batch: TokenBatch) -> jax.Array:
-        """``log pi_ref`` of every target of a device batch, ``[B, L]``."""
-        return self._score(self._states, batch)
+    def logprobs(self, batch: TokenBatch, rows: int | None = None) -> jax.Array:
+        """``log pi_ref`` of every target of a device batch, ``[B, L]``, scored `rows` rows
+        per call (all at once when None). Learners pass their micro-batch: scoring a whole
+        rollout batch at once would hold its activations for every row together (1024 rows
+        of 8k tokens is terabytes), an update pass only a micro-batch's."""
+        if rows is None or rows >= batch.num_rows:
+            return self._score(self._states, batch)
+        parts = [
+            self._score(self._states, batch.rows(i, i + rows))
+            for i in range(0, batch.num_rows, rows)
+        ]
+        return jnp.concatenate(parts, axis=0)

@@ -52,24 +52,32 @@ from agentrl.train.tasks import TaskSplit, TrainedPrompts
 def build_policy(config: TrainConfig) -> tuple[Any, Any]:
     """The model and tokenizer: a Hugging Face folder, or the built-in tiny model, in the
     run's dtypes and with its remat policy."""
-    import jax.numpy as jnp
-
-    section = config.model
-    dtypes = section.dtypes()
-    kinds: dict[str, Any] = {
-        "dtype": jnp.dtype(dtypes.compute),
-        "param_dtype": jnp.dtype(dtypes.params),
-    }
-    if section.path is not None:
+    kinds = policy_dtypes(config)
+    if config.model.path is not None:
         from agentrl.models import load
 
-        model, tokenizer = load(section.path, **kinds)
+        model, tokenizer = load(config.model.path, **kinds)
     else:
         from agentrl.models.tiny import tiny_model
 
-        model, tokenizer = tiny_model(seed=config.seed, **{**section.tiny, **kinds})
-    model.remat = section.remat
-    return model, tokenizer
+        model, tokenizer = tiny_model(seed=config.seed, **{**config.model.tiny, **kinds})
+    return finish_policy(model, config), tokenizer
+
+
+def policy_dtypes(config: TrainConfig) -> dict[str, Any]:
+    """The ``dtype`` / ``param_dtype`` arguments the run's model is built with."""
+    import jax.numpy as jnp
+
+    dtypes = config.model.dtypes()
+    return {"dtype": jnp.dtype(dtypes.compute), "param_dtype": jnp.dtype(dtypes.params)}
+
+
+def finish_policy(model: Any, config: TrainConfig) -> Any:
+    """What a run does to the freshly built (or loaded) model before anything uses it. The
+    memory plan (`agentrl.train.plan`) runs this on the abstract model too, so whatever it
+    changes (remat, adapters, quantized kernels) is planned for."""
+    model.remat = config.model.remat
+    return model
 
 
 def check_teacher(config: TrainConfig) -> None:

@@ -136,20 +136,27 @@ class _Ids:
 
 def abstract_policy(config: TrainConfig) -> tuple[Any, Any]:
     """The run's model built with `nnx.eval_shape` (no weights), and what stands in for its
-    tokenizer. Mirrors `agentrl.train.pipeline.build_policy`: `agentrl.models.load` builds
-    a float32 `CausalLM` of config.json; no weights are read."""
+    tokenizer: `agentrl.train.pipeline.build_policy` without reading a weight (the same
+    dtypes, then the same `finish_policy`)."""
     from agentrl.models.transformer import CausalLM
+    from agentrl.train.pipeline import finish_policy, policy_dtypes
 
+    kinds = policy_dtypes(config)
     if config.model.path is None:
         from agentrl.models.tiny import tiny_model, tiny_tokenizer
 
         tokenizer = tiny_tokenizer()
-        model = nnx.eval_shape(lambda: tiny_model(seed=config.seed, **config.model.tiny)[0])
+        overrides = {**config.model.tiny, **kinds}
+        model = nnx.eval_shape(
+            lambda: finish_policy(tiny_model(seed=config.seed, **overrides)[0], config)
+        )
         return model, tokenizer
     from agentrl.models import read_config
 
     model_config = read_config(config.model.path)
-    model = nnx.eval_shape(lambda: CausalLM(model_config, rngs=nnx.Rngs(0)))
+    model = nnx.eval_shape(
+        lambda: finish_policy(CausalLM(model_config, rngs=nnx.Rngs(0), **kinds), config)
+    )
     eos = model_config.eos_token_id
     eos_ids = (eos,) if isinstance(eos, int) else tuple(eos or ())
     pad = model_config.pad_token_id
@@ -401,6 +408,15 @@ class Planner:
         program, _ = self._compile(name, stage, learner._update, args, {}, residents)
         program.gradients = nbytes(residents.params)
 
+    def write_back_program(self, stage: str, residents: Residents) -> None:
+        """With a float32 master copy, each step rounds it into fresh model weights, which
+        exist next to the old ones until the modules take them."""
+        learner = residents.learner
+        if getattr(learner, "_master", False):
+            self._compile(
+                f"{stage}_write_back", stage, learner._to_model, (residents.params,), {}, residents
+            )
+
     def rl_programs(self, residents: Residents) -> None:
         """GRPO: reference scoring and advantages on the rollout batch, the minibatch update."""
         from agentrl.trainers.batching import bucket_length, bucket_rows
@@ -412,10 +428,17 @@ class Planner:
         rows = bucket_rows(episodes, learner.row_multiple * c.num_minibatches)
         batch = self._put(self.host_batch(rows, length))
         ref_bl = None
-        if learner.ref is not None:
-            _, ref_bl = self._compile(
-                "reference", "rl", learner.ref._score, (residents.reference, batch), {}, residents
+        if learner.ref is not None:  # scored a micro-batch at a time (ReferencePolicy.logprobs)
+            micro = cfg.update.micro_batch_rows or rows
+            part = jax.tree.map(
+                lambda x: jax.ShapeDtypeStruct((micro, *x.shape[1:]), x.dtype), batch
             )
+            _, ref_bl = self._compile(
+                "reference", "rl", learner.ref._score, (residents.reference, self._put(part)), {},
+                residents,
+            )  # fmt: skip
+            ref_bl = jax.ShapeDtypeStruct((rows, *ref_bl.shape[1:]), ref_bl.dtype)
+            ref_bl = self._put(ref_bl)
         args = (residents.params, residents.frozen, batch, ref_bl)
         _, prepared = self._compile("advantages", "rl", learner._prepare, args, {}, residents)
         mb_rows = rows // c.num_minibatches
@@ -423,6 +446,7 @@ class Planner:
             lambda x: jax.ShapeDtypeStruct((mb_rows, *x.shape[1:]), x.dtype), prepared
         )
         self.update_program("update", "rl", residents, minibatch)
+        self.write_back_program("rl", residents)
 
     def sft_program(self, residents: Residents) -> None:
         from agentrl.trainers.batching import bucket_length, bucket_rows
@@ -431,6 +455,7 @@ class Planner:
         length = bucket_length(cfg.model.max_context - 1, learner.config.buckets)
         rows = bucket_rows(cfg.warm_start.batch_size, learner.row_multiple)
         self.update_program("sft_update", "warm_start", residents, self.host_batch(rows, length))
+        self.write_back_program("warm_start", residents)
 
     # -- the whole run -----------------------------------------------------------------------
     def run(self) -> list[tuple[str, Residents]]:
@@ -511,16 +536,20 @@ def settings(config: TrainConfig, planner: Planner) -> dict[str, Any]:
         "num_parameters": model.num_parameters(),
         "max_context": config.model.max_context,
         "prompt_tokens": planner.prompt_tokens,
-        "dtype": str(np.dtype(planner.model.dtype)),
+        "model.param_dtype": config.model.dtypes().params,
+        "model.compute_dtype": config.model.dtypes().compute,
+        "model.kv_cache_dtype": config.model.dtypes().kv_cache,
+        "model.remat": config.model.remat,
+        "update.micro_batch_rows": config.update.micro_batch_rows,
+        "update.master_weights": config.update.master_weights,
+        "update.opt_state_dtype": config.update.opt_state_dtype,
         "rollout.max_concurrency": config.rollout.max_concurrency,
         "rollout.prompts_per_step": config.rollout.prompts_per_step,
         "rollout.group_size": config.rollout.group_size,
         "rollout.max_tokens": config.rollout.max_tokens,
         "eval.max_tokens": config.eval.max_tokens,
         "grpo.num_minibatches": learner.num_minibatches,
-        "grpo.grad_accum_steps": learner.grad_accum_steps,
         "grpo.kl_coef": learner.kl_coef,
-        "grpo.lora": learner.lora,
         "optimizer": learner.optimizer.name,
         "warm_start.enabled": config.warm_start.enabled,
         "mesh": None if planner.mesh is None else dict(planner.mesh.shape),
@@ -554,15 +583,16 @@ def suggestions(config: TrainConfig, residents: Residents, peak: Program, budget
             fit = _power_of_two_below(rows * share)
             if fit >= 1:
                 out.append(f"rollout.max_concurrency={fit} (now {config.rollout.max_concurrency})")
-        elif peak.name in ("update", "sft_update", "reference", "advantages"):
-            section = "warm_start.sft" if peak.name == "sft_update" else "grpo"
-            steps = (config.warm_start.sft if section != "grpo" else config.grpo).grad_accum_steps
-            more = steps * (1 << max(1, math.ceil(math.log2(1 / share))))
-            out.append(f"{section}.grad_accum_steps={more} (micro-batches per optimizer step)")
-    for key, text in (
-        ("model.remat", "model.remat (recompute layer activations in the backward pass)"),
-        ("update.micro_batch_rows", "update.micro_batch_rows smaller"),
-        ("model.param_dtype", "model.param_dtype=bfloat16"),
+        elif peak.name in ("update", "sft_update", "reference"):
+            rows = config.update.micro_batch_rows or _update_rows(config, peak.name)
+            fit = _power_of_two_below(rows * share)
+            if fit >= 1 and fit < rows:
+                out.append(f"update.micro_batch_rows={fit} (now {rows} rows per pass)")
+            if config.model.remat == "none":
+                out.append("model.remat=layer (recompute layer activations in the backward pass)")
+    if config.model.dtypes().params == "float32":
+        out.append("model.param_dtype=bfloat16 (half the weights, gradients and caches)")
+    for key, text in (  # knobs some versions of the config have
         ("mesh", "mesh.fsdp over more devices (splits parameters and optimizer state)"),
         ("model.lora", "model.lora (train adapters: no optimizer state for the base)"),
         ("model.quantize", "model.quantize=nf4 with model.lora (QLoRA)"),
@@ -581,6 +611,15 @@ def suggestions(config: TrainConfig, residents: Residents, peak: Program, budget
 def size(n: int) -> str:
     """Bytes as GB (10^9) or, below one, MB."""
     return f"{n / GB:.2f} GB" if n >= GB else f"{n / 10**6:.1f} MB"
+
+
+def _update_rows(config: TrainConfig, program: str) -> int:
+    """Rows of one update pass without micro-batching: a minibatch of the rollout batch (RL)
+    or a warm-start batch."""
+    if program == "sft_update":
+        return config.warm_start.batch_size
+    episodes = config.rollout.prompts_per_step * config.rollout.group_size
+    return max(1, episodes // config.grpo.num_minibatches)
 
 
 def _power_of_two_below(x: float) -> int:

@@ -202,5 +202,5 @@ def test_a_run_that_does_not_fit_stops_before_loading(
     err = capsys.readouterr().err
     assert code == 2
     assert "more than the 20.0 MB" in err and "settings that would make it fit" in err
-    assert "rollout.max_concurrency=" in err or "grad_accum_steps=" in err, err
+    assert "rollout.max_concurrency=" in err or "update.micro_batch_rows=" in err, err
     assert not run_dir.exists()
