@@ -266,6 +266,27 @@ def _kept_arguments(lowered: Any) -> set[int] | None:
     return None if kept is None else set(kept)
 
 
+def multi_turn(config: TrainConfig) -> bool:
+    """Whether the run's env takes more than one turn (``rollout.engine=auto`` then runs the
+    continuous engine), from the env built without a data file.
+
+    Raises:
+        ConfigError: the env cannot be built without its data file.
+    """
+    import agentrl
+    from agentrl.errors import EnvError
+    from agentrl.train.pipeline import max_turns
+
+    try:
+        env = agentrl.make(config.env.id, **config.env.kwargs)
+    except EnvError as e:
+        raise ConfigError(
+            f"the plan cannot build env {config.env.id!r} to count its turns ({e}); set "
+            "rollout.engine=static or continuous"
+        ) from None
+    return max_turns(env) > 1
+
+
 class Planner:
     """Compiles one run's programs on abstract inputs and keeps their figures."""
 
@@ -335,12 +356,15 @@ class Planner:
         from agentrl.train.pipeline import build_sampler
 
         cfg = self.config
-        if cfg.rollout.engine != "static":
+        engine = cfg.rollout.engine
+        if engine == "auto":
+            engine = "continuous" if multi_turn(cfg) else "static"
+        if engine != "static":
             raise ConfigError(
-                f"got rollout.engine={cfg.rollout.engine!r}: the plan covers the static sampler "
-                "(rollout.engine=static) only"
+                f"got rollout.engine={cfg.rollout.engine!r} (the continuous engine here): the "
+                "plan covers the static sampler (rollout.engine=static) only"
             )
-        sampler = build_sampler(cfg, self.model, self.tokenizer)
+        sampler = build_sampler(cfg, self.model, self.tokenizer, multi_turn=False)
         ctx, p_len = cfg.model.max_context, self.prompt_tokens
         cases = []
         if stage == "rl":
