@@ -130,12 +130,16 @@ def test_every_endpoint_down_stops_the_run_with_a_resumable_checkpoint(jax_env, 
 
     model, tok = tiny_model(num_hidden_layers=1)
     folder = WeightPublisher(tmp_path / "served", tok).publish(model, -1).path
+
+    def serve_on(port: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-c", RUN, "serve", "--model", str(folder), "--port", str(port),
+             "--max-context", "96", "--engine", "static"],
+            env=jax_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
     port = free_port()
-    serve = subprocess.Popen(
-        [sys.executable, "-c", RUN, "serve", "--model", str(folder), "--port", str(port),
-         "--max-context", "96", "--engine", "static"],
-        env=jax_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    serve = serve_on(port)
     run = tmp_path / "run"
     try:
         proc = _start(
@@ -153,6 +157,23 @@ def test_every_endpoint_down_stops_the_run_with_a_resumable_checkpoint(jax_env, 
     assert f"agentrl train --resume {run}" in err
     latest = Checkpointer(run / "checkpoints", keep=2, every=1).latest_step()
     assert latest is not None and latest >= 1
+    # ... and the run continues from it on a new server (which gets the checkpoint's weights)
+    port = free_port()
+    serve = serve_on(port)
+    try:
+        resumed = subprocess.run(
+            [sys.executable, "-c", RUN, "train", "--resume", str(run),
+             "--set", f"rollout.endpoints=[http://127.0.0.1:{port}]",
+             "--set", "rollout.down_timeout_s=120", "--set", f"schedule.max_steps={latest + 1}"],
+            env=jax_env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+    finally:
+        serve.kill()
+        serve.wait()
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"at grpo step {latest}" in resumed.stderr
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["steps"] == latest + 1 and summary["async"]["weight_syncs"] == 1
 
 
 def test_launched_servers_die_with_a_killed_trainer(jax_env, tmp_path):
