@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         print_config(config)
         return 0
     if args.plan or planned(args):
-        from agentrl.train.plan import check_plan, parse_bytes
+        from agentrl.train.plan_check import check_plan, parse_bytes
 
         budget = None if args.device_memory in (None, "off") else parse_bytes(args.device_memory)
         result = check_plan(config, budget, print_plan=args.plan)

@@ -17,17 +17,24 @@ reference copy come out as abstract values with the shardings a real run gives t
 the sampler by `build_sampler`. A program's peak is XLA's ``arguments + outputs - aliased +
 temporaries`` plus what stays resident across programs without being one of its arguments
 (parameters, optimizer state, the reference copy); the plan's ``per_device_bytes`` is the
-largest of these. The figures are for the backend the plan compiles on: on a laptop that is
-the CPU, whose fusion and buffer assignment differ from a GPU's or TPU's (the resident part,
-parameters, optimizer state, KV cache, is exact; temporaries are XLA CPU's).
+largest of these.
+
+The figures are the compiling backend's. On an accelerator ``agentrl train`` plans in-process
+on the device itself. On a CPU-only machine the plan runs in a fresh process
+(`plan_in_subprocess`) with as many fake CPU devices as the mesh needs and with XLA's
+``cse_barrier_expander`` pass off, without which XLA CPU merges remat's recomputation back into
+the forward pass and keeps every activation. The resident part (parameters, master copy,
+optimizer state, reference, KV cache) is exact; temporaries are XLA CPU's, whose fusion and
+buffer assignment differ from a GPU's or TPU's (bfloat16 matmuls run in float32 on CPU, so
+they come out larger).
 """
 
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import jax
@@ -51,20 +58,6 @@ BREAKDOWN = (
 # Prompt length the sampler programs are planned for when the caller does not say: chat
 # prompts of math problems (DeepScaleR, GSM8K) are 50-300 tokens with their template.
 DEFAULT_PROMPT_TOKENS = 256
-
-
-def parse_bytes(text: str) -> int:
-    """``"80GB"`` (10^9), ``"80GiB"`` (2^30), ``"512MiB"``, ``"24G"`` or plain bytes.
-
-    Raises:
-        ConfigError: not a size.
-    """
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?)(b?)\s*", text.lower())
-    if match is None or (match.group(3) and not match.group(2)):
-        raise ConfigError(f"got device memory {text!r}, need a size such as 80GB, 80GiB or 24G")
-    number, prefix, binary = float(match.group(1)), match.group(2), match.group(3)
-    power = " kmgt".index(prefix) if prefix else 0
-    return int(number * (1024 if binary else 1000) ** power)
 
 
 def device_memory_limit() -> int | None:
@@ -169,6 +162,7 @@ class Residents:
     weights, the learner's trainable params, frozen rest, optimizer state and reference."""
 
     learner: Any
+    graphdef: Any  # the model's, after the stage changed it (adapters, quantized kernels)
     weights: Any
     params: Any
     frozen: Any
@@ -191,7 +185,13 @@ class Residents:
 
 
 def build_residents(
-    config: TrainConfig, model: Any, tokenizer: Any, make_learner: Any
+    config: TrainConfig,
+    model: Any,
+    tokenizer: Any,
+    make_learner: Any,
+    mesh: Any = None,
+    *,
+    adapters: bool = False,
 ) -> Residents:
     """Trace the learner's construction on the abstract model and return its resident state.
 
@@ -202,12 +202,20 @@ def build_residents(
     from agentrl.train.stages import RunContext
 
     graphdef, state = nnx.split(model)
+    if mesh is not None:  # the weights as the family's partition rules place them
+        state = sharded(model, state, mesh)
     holder: dict[str, Any] = {}
 
     def build(state: Any) -> Any:
         live = nnx.merge(graphdef, state)
-        ctx = RunContext(config, live, tokenizer, None, None, lambda *a: None)  # type: ignore[arg-type]
+        stub = SimpleNamespace(policy_version=0)  # what attach_adapters tells a sampler
+        ctx = RunContext(config, live, tokenizer, stub, None, lambda *a: None)  # type: ignore[arg-type]
+        if adapters:  # the RL stage: model.quantize and model.lora, as the pipeline attaches them
+            from agentrl.train.stages import attach_adapters
+
+            attach_adapters(ctx)
         learner = make_learner(ctx)
+        holder["graphdef"] = nnx.graphdef(live)
         ref = getattr(learner, "ref", None)
         # Each resident leaf counts once, in the first group holding it: the model's weights
         # (which the sampler reads), a master copy the optimizer updates, the optimizer's
@@ -249,6 +257,7 @@ def build_residents(
         groups[name] += nbytes([flat[i] for i in fresh])
     return Residents(
         learner=holder["learner"],
+        graphdef=holder["graphdef"],
         weights=trees[0],
         params=trees[1],
         frozen=trees[2],
@@ -257,6 +266,23 @@ def build_residents(
         leaf_ids={id(leaf): nbytes(leaf) for leaf in flat},
         groups=groups,
     )
+
+
+def sharded(model: Any, state: Any, mesh: Any) -> Any:
+    """Abstract `state` with each leaf on its rule's `NamedSharding` (see
+    `agentrl.models.sharding`). The optimizer state, a master copy and a reference copy then
+    take their shardings from these in the traced learner, as XLA gives them in a run."""
+    from jax.sharding import NamedSharding
+
+    from agentrl.models.sharding import path_str, rules_for, spec_for
+
+    rules = rules_for(model)
+
+    def one(path: Any, leaf: Any) -> Any:
+        spec = spec_for(path_str(path), leaf.shape, mesh, rules)
+        return jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=NamedSharding(mesh, spec))
+
+    return jax.tree_util.tree_map_with_path(one, state)
 
 
 def _kept_arguments(lowered: Any) -> set[int] | None:
@@ -290,7 +316,9 @@ def multi_turn(config: TrainConfig) -> bool:
 class Planner:
     """Compiles one run's programs on abstract inputs and keeps their figures."""
 
-    def __init__(self, config: TrainConfig, prompt_tokens: int | None = None) -> None:
+    def __init__(
+        self, config: TrainConfig, prompt_tokens: int | None = None, mesh: Any = None
+    ) -> None:
         self.config = config
         ctx = config.model.max_context
         if prompt_tokens is None:
@@ -302,7 +330,11 @@ class Planner:
             )
         self.prompt_tokens = max(1, min(prompt_tokens, ctx - 1))
         self.model, self.tokenizer = abstract_policy(config)
-        self.mesh = None  # single device until the config names a mesh
+        self.mesh = None
+        if mesh is not None:
+            from agentrl.infra.mesh import make_mesh
+
+            self.mesh = make_mesh(mesh)
         self.programs: list[Program] = []
 
     # -- placement ---------------------------------------------------------------------------
@@ -317,6 +349,16 @@ class Planner:
         sharding = NamedSharding(self.mesh, BATCH_SPEC)
         return jax.tree.map(
             lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), tree
+        )
+
+    def _replicated(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        """An abstract input every device holds whole (the sampler's small host inputs)."""
+        if self.mesh is None:
+            return jax.ShapeDtypeStruct(shape, dtype)
+        from jax.sharding import NamedSharding, PartitionSpec
+
+        return jax.ShapeDtypeStruct(
+            shape, dtype, sharding=NamedSharding(self.mesh, PartitionSpec())
         )
 
     def _compile(
@@ -379,7 +421,7 @@ class Planner:
         rows = min(cfg.rollout.max_concurrency, cfg.eval.num_problems)
         greedy = SamplingParams(temperature=0.0)
         cases.append(("eval", rows, rows, min(cfg.eval.max_tokens, ctx - p_len), greedy))
-        graphdef = nnx.graphdef(self.model)
+        graphdef = residents.graphdef
         seen = set()
         for name, rows, unique, budget, params in cases:
             b, u, p, d = padded_shapes(rows, unique, p_len, budget, sampler.min_bucket)
@@ -398,9 +440,10 @@ class Planner:
         from agentrl.sampling.processors import FilterConfig
 
         b, u, p, d = shape
-        sds = jax.ShapeDtypeStruct
+        sds = self._replicated
         knobs = jax.tree.map(lambda x: sds(x.shape, x.dtype), sampler._knobs(params))
         keys = jax.eval_shape(lambda: jax.random.split(jax.random.PRNGKey(0), b))
+        keys = sds(keys.shape, keys.dtype)
         config = FilterConfig.from_params(params, sampler._vocab_size)
         args = (
             residents.weights, sds((u, p), jnp.int32), sds((u, p), jnp.bool_),
@@ -492,11 +535,11 @@ class Planner:
             )
         stages = []
         if cfg.warm_start.enabled:
-            warm = build_residents(cfg, self.model, self.tokenizer, sft_learner)
+            warm = build_residents(cfg, self.model, self.tokenizer, sft_learner, self.mesh)
             self.sft_program(warm)
             self.sampler_programs("warm_start", warm)
             stages.append(("warm_start", warm))
-        rl = build_residents(cfg, self.model, self.tokenizer, rl_learner)
+        rl = build_residents(cfg, self.model, self.tokenizer, rl_learner, self.mesh, adapters=True)
         self.sampler_programs("rl", rl)
         self.rl_programs(rl)
         stages.append(("rl", rl))
@@ -508,6 +551,7 @@ def plan(
     *,
     device_memory: int | None = None,
     prompt_tokens: int | None = None,
+    mesh: Any = None,
 ) -> dict[str, Any]:
     """The memory plan of `config` as one JSON-able dict (see the module docstring).
 
@@ -516,9 +560,14 @@ def plan(
         device_memory: bytes per device to check against (default: the device's own limit,
             when JAX reports one).
         prompt_tokens: prompt length the sampler programs are planned for (default 256).
+        mesh: a `agentrl.infra.mesh.MeshConfig` over every device of this process (fake CPU
+            devices on a laptop: ``XLA_FLAGS=--xla_force_host_platform_device_count=8``):
+            weights placed by the family's partition rules, batches split over data x fsdp.
+            The train config has no mesh setting yet, so a run is one device; this plans the
+            layout the learners' ``mesh`` argument gives.
     """
     started = time.perf_counter()
-    planner = Planner(config, prompt_tokens)
+    planner = Planner(config, prompt_tokens, mesh)
     stages = dict(planner.run())
     peak = max(planner.programs, key=lambda p: p.peak)
     residents = stages[peak.stage]
@@ -546,6 +595,8 @@ def plan(
         "plan_seconds": round(time.perf_counter() - started, 1),
     }
     if out["fits"] is False:
+        from agentrl.train.plan_check import suggestions
+
         out["suggestions"] = suggestions(config, residents, peak, budget)  # type: ignore[arg-type]
     return out
 
@@ -578,108 +629,3 @@ def settings(config: TrainConfig, planner: Planner) -> dict[str, Any]:
         "warm_start.enabled": config.warm_start.enabled,
         "mesh": None if planner.mesh is None else dict(planner.mesh.shape),
     }
-
-
-def has_setting(config: TrainConfig, dotted: str) -> bool:
-    """Whether `dotted` names a field of the config tree (suggestions name real settings only)."""
-    node: Any = type(config)
-    for part in dotted.split("."):
-        fields = getattr(node, "model_fields", None)
-        if fields is None or part not in fields:
-            return False
-        node = fields[part].annotation
-    return True
-
-
-def suggestions(config: TrainConfig, residents: Residents, peak: Program, budget: int) -> list[str]:
-    """Settings that would bring the peak under `budget`, most direct first. The row counts
-    are estimates: a sampler's or an update's own bytes grow about linearly with its rows."""
-    out = []
-    room = budget - residents.total  # what the programs may use beyond resident state
-    scalable = max(1, peak.peak - residents.total - peak.gradients)
-    if room - peak.gradients > 0:
-        share = (room - peak.gradients) / scalable
-        if peak.name.endswith(("prefill", "decode")):
-            rows = min(
-                config.rollout.max_concurrency,
-                config.rollout.prompts_per_step * config.rollout.group_size,
-            )
-            fit = _power_of_two_below(rows * share)
-            if fit >= 1:
-                out.append(f"rollout.max_concurrency={fit} (now {config.rollout.max_concurrency})")
-        elif peak.name in ("update", "sft_update", "reference"):
-            rows = config.update.micro_batch_rows or _update_rows(config, peak.name)
-            fit = _power_of_two_below(rows * share)
-            if fit >= 1 and fit < rows:
-                out.append(f"update.micro_batch_rows={fit} (now {rows} rows per pass)")
-            if config.model.remat == "none":
-                out.append("model.remat=layer (recompute layer activations in the backward pass)")
-    if config.model.dtypes().params == "float32":
-        out.append("model.param_dtype=bfloat16 (half the weights, gradients and caches)")
-    for key, text in (  # knobs some versions of the config have
-        ("mesh", "mesh.fsdp over more devices (splits parameters and optimizer state)"),
-        ("model.lora", "model.lora (train adapters: no optimizer state for the base)"),
-        ("model.quantize", "model.quantize=nf4 with model.lora (QLoRA)"),
-    ):
-        if has_setting(config, key):
-            out.append(text)
-    if room <= 0:
-        out.insert(
-            0,
-            f"less resident state: parameters, optimizer state and reference take "
-            f"{size(residents.total)} per device of the {size(budget)}",
-        )
-    return out
-
-
-def size(n: int) -> str:
-    """Bytes as GB (10^9) or, below one, MB."""
-    return f"{n / GB:.2f} GB" if n >= GB else f"{n / 10**6:.1f} MB"
-
-
-def _update_rows(config: TrainConfig, program: str) -> int:
-    """Rows of one update pass without micro-batching: a minibatch of the rollout batch (RL)
-    or a warm-start batch."""
-    if program == "sft_update":
-        return config.warm_start.batch_size
-    episodes = config.rollout.prompts_per_step * config.rollout.group_size
-    return max(1, episodes // config.grpo.num_minibatches)
-
-
-def _power_of_two_below(x: float) -> int:
-    return 0 if x < 1 else 1 << (int(x).bit_length() - 1)
-
-
-def check_plan(
-    config: TrainConfig, device_memory: int | None, *, print_plan: bool = False
-) -> dict[str, Any]:
-    """Plan `config`; print the plan (`print_plan`) or say in one line whether it fits.
-
-    Raises:
-        ConfigError: the plan does not fit and this is a run, not ``--plan``: naming the
-            peak program and settings that would make it fit.
-    """
-    import json
-    import sys
-
-    result = plan(config, device_memory=device_memory)
-    if print_plan:
-        print(json.dumps(result))
-    budget, need = result["device_memory_bytes"], result["per_device_bytes"]
-    if result["fits"] is False:
-        message = (
-            f"the run needs {size(need)} per device (peak: {result['peak_program']}), "
-            f"more than the {size(budget)} it has; settings that would make it fit: "
-            + "; ".join(result["suggestions"])
-        )
-        if not print_plan:
-            raise ConfigError(message)
-        print(f"agentrl: {message}", file=sys.stderr)
-    elif budget is not None and not print_plan:
-        print(
-            f"agentrl: memory plan: {size(need)} per device of {size(budget)} "
-            f"(peak: {result['peak_program']})",
-            file=sys.stderr,
-            flush=True,
-        )
-    return result
