@@ -287,6 +287,11 @@ class TrainConfig(Config):
         if self.algo == "distill" and self.model.teacher is None:
             raise ValueError("got algo=distill without model.teacher (--teacher DIR)")
         _check_backend(self.rollout)
+        if self.rollout.backend == "server" and self.algo not in ("grpo", "ppo"):
+            raise ValueError(
+                f"got rollout.backend=server with algo={self.algo}: the server backend runs "
+                "GRPO and PPO; use rollout.backend=local"
+            )
         if self.rollout.backend == "server" and self.agent.program is not None:
             raise ValueError(
                 "got rollout.backend=server with agent.program: an agent program runs against "

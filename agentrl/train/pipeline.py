@@ -279,7 +279,7 @@ class Trainer:
             run.path / "warmstart", keep=1, every=1, async_save=config.checkpoint.async_save
         )
         self.server: Any = None  # rollout.backend=server: servers start now, beside warm-start
-        if config.rollout.backend == "server" and config.algo in ("grpo", "ppo"):
+        if config.rollout.backend == "server":  # GRPO or PPO (the config checks)
             from agentrl.train.server_rollout import ServerRollout
 
             self.server = ServerRollout(self.ctx, run.path, self.rl_ckpt.latest_step)

@@ -73,6 +73,7 @@ def test_a_failed_rollout_reaches_the_trainer():
         (["rollout.backend=server", "rollout.endpoints=[localhost:8000]"], "http"),
         (["rollout.backend=server", "rollout.launch=1", "rollout.sync_every=3",
           "rollout.max_staleness=1"], "need max_staleness >= 2"),
+        (["rollout.backend=server", "rollout.launch=1", "algo=dpo"], "runs GRPO and PPO"),
     ],
 )  # fmt: skip
 def test_bad_server_settings_are_named(overrides, match):
