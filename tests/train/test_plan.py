@@ -75,23 +75,6 @@ def test_parse_bytes_reads_decimal_and_binary_units() -> None:
         parse_bytes("eighty")
 
 
-def test_plan_keys_and_breakdown_add_up() -> None:
-    out = plan(tiny_config(), device_memory=10**9)
-    assert set(out["breakdown"]) == set(BREAKDOWN)
-    assert sum(out["breakdown"].values()) == out["per_device_bytes"]
-    assert out["fits"] is True and out["device_memory_bytes"] == 10**9
-    assert {"rollout_prefill", "rollout_decode", "reference", "advantages", "update"} <= set(
-        out["programs"]
-    )
-    peak = max(p["peak_bytes"] for p in out["programs"].values())
-    assert out["per_device_bytes"] == peak
-    # Resident state is exact: float32 weights, AdamW's two moments, a frozen reference copy.
-    n = out["settings"]["num_parameters"]
-    assert out["breakdown"]["parameters"] == 4 * n
-    assert out["breakdown"]["reference"] == 4 * n
-    assert 8 * n <= out["breakdown"]["optimizer_state"] <= 8 * n + 64
-
-
 class Recorder:
     """Wraps `jax.jit` so that every device program a run calls records its peak bytes."""
 
@@ -132,21 +115,30 @@ class Recorder:
 
 # How far the plan may be from the measured peak, relative. The resident part is exact and the
 # programs are the same executables; what a run keeps alive beyond the plan's model (PRNG keys,
-# sampling knobs, a batch's host-side leftovers, metrics scalars) is a few KB next to ~4 MB.
-TOLERANCE = 0.05
+# sampling knobs, metrics scalars) is a few KB next to ~4-8 MB (measured: under 0.1%). A
+# missing resident (the reference copy, an optimizer state left alive) is 1 MB, 13% and more.
+TOLERANCE = 0.02
 
 
-def test_plan_matches_the_measured_peak_of_a_real_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real run of the tiny config, recording its programs' peaks, and its plan (at the
+    prompt length the run's prefills had)."""
     from agentrl.train.pipeline import train
 
     recorder = Recorder()
-    monkeypatch.setattr(jax, "jit", recorder.jit)
     config = tiny_config()
-    train(config, run_dir=tmp_path / "run")
-    monkeypatch.undo()
-    planned = plan(config, prompt_tokens=recorder.prompt_slots)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jax, "jit", recorder.jit)
+        train(config, run_dir=tmp_path_factory.mktemp("run") / "run")
+    planned = plan(config, device_memory=10**9, prompt_tokens=recorder.prompt_slots)
+    return recorder, planned
+
+
+def test_plan_matches_the_measured_peak_of_a_real_run(
+    measured: tuple[Recorder, dict[str, Any]],
+) -> None:
+    recorder, planned = measured
     programs = planned["programs"]
     pairs = {
         "_prefill_impl": max(
@@ -163,8 +155,8 @@ def test_plan_matches_the_measured_peak_of_a_real_run(
     for name, (want, got) in report.items():
         assert got is not None, f"the run never called {name}: {report}"
         assert math.isclose(want, got, rel_tol=TOLERANCE), report
-    measured = max(recorder.peaks.values())
-    assert math.isclose(planned["per_device_bytes"], measured, rel_tol=TOLERANCE), (
+    peak = max(recorder.peaks.values())
+    assert math.isclose(planned["per_device_bytes"], peak, rel_tol=TOLERANCE), (
         planned["per_device_bytes"],
         recorder.peaks,
     )
@@ -206,3 +198,20 @@ def test_a_run_that_does_not_fit_stops_before_loading(
     named = ("rollout.max_concurrency=", "update.micro_batch_rows=", "model.remat=layer")
     assert any(setting in err for setting in named), err
     assert not run_dir.exists()
+
+
+def test_plan_keys_and_breakdown_add_up(measured: tuple[Recorder, dict[str, Any]]) -> None:
+    out = measured[1]
+    assert set(out["breakdown"]) == set(BREAKDOWN)
+    assert sum(out["breakdown"].values()) == out["per_device_bytes"]
+    assert out["fits"] is True and out["device_memory_bytes"] == 10**9
+    assert {"rollout_prefill", "rollout_decode", "reference", "advantages", "update"} <= set(
+        out["programs"]
+    )
+    peak = max(p["peak_bytes"] for p in out["programs"].values())
+    assert out["per_device_bytes"] == peak
+    # Resident state is exact: float32 weights, AdamW's two moments, a frozen reference copy.
+    n = out["settings"]["num_parameters"]
+    assert out["breakdown"]["parameters"] == 4 * n
+    assert out["breakdown"]["reference"] == 4 * n
+    assert 8 * n <= out["breakdown"]["optimizer_state"] <= 8 * n + 64
