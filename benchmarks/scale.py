@@ -9,8 +9,10 @@ CPU devices as ``fsdp 4 x tp 2``. Each run is a fresh process; beside it, ``--pl
 same command gives the plan's figure.
 
 Per run it reports seconds per GRPO step (rollout and update; the first step compiles, so the
-second is the steady one) and the process's peak resident memory (VmHWM: on CPU every device's
-buffers live in this one process), beside the plan's per-device bytes times the devices.
+second is the steady one) and the process's peak resident memory (ru_maxrss: on CPU every
+device's buffers live in this one process, beside the runtime and the compiler's own memory;
+``baseline_rss_bytes`` is a process that only imports and starts JAX), beside the plan's
+per-device bytes times the devices.
 
 ``model.max_context`` is 512 here (the preset's 8192 is what the run could use; 256 new tokens
 after a short prompt fill 512): the plan plans full-context rows, so at 8192 its figure would
@@ -95,6 +97,17 @@ def run_agentrl(args: list[str], devices: int) -> tuple[int, int, str, float]:
     return proc.returncode, usage.ru_maxrss * 1024, text, time.perf_counter() - started
 
 
+def baseline_rss(devices: int) -> int:
+    """Peak RSS of a process that only imports the trainer and starts JAX's CPU client: what
+    the run's figure holds besides its buffers and compilations."""
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    code = "import jax, agentrl.train.pipeline; jax.devices()"
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    _, _, usage = os.wait4(proc.pid, 0)
+    return int(usage.ru_maxrss * 1024)
+
+
 def step_seconds(run_dir: Path) -> list[dict[str, float]]:
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     keys = ("rollout/seconds", "update/seconds", "time/tokens_per_s")
@@ -119,6 +132,7 @@ def one_layout(folder: Path, work: Path, size: str, devices: int) -> dict[str, A
         "steps": step_seconds(run_dir),
         "wall_seconds": round(wall, 1),
         "peak_rss_bytes": rss,
+        "baseline_rss_bytes": baseline_rss(devices),
         "plan_per_device_bytes": per_device,
         "plan_all_devices_bytes": per_device * devices,
         "plan_peak_program": plan.get("peak_program"),
