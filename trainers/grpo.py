@@ -232,10 +232,12 @@ def mean_metrics(records: Sequence[dict[str, float]]) -> dict[str, float]:
 
 def reward_metrics(batch: TokenBatch) -> dict[str, float]:
     """Reward and advantage statistics over the real rows of a (host or device) batch."""
-    mask = np.asarray(batch.loss_mask)
+    from agentrl.infra.distributed import gather_to_host
+
+    # Full values even where the batch spans processes (a collective there).
+    mask, rewards, adv = gather_to_host((batch.loss_mask, batch.rewards, batch.advantages))
     real = mask.sum(-1) > 0
-    rewards = np.asarray(batch.rewards)[real]
-    adv = np.asarray(batch.advantages)[mask > 0]
+    rewards, adv = rewards[real], adv[mask > 0]
     return {
         "reward_mean": float(rewards.mean()) if rewards.size else 0.0,
         "reward_std": float(rewards.std()) if rewards.size else 0.0,

@@ -210,10 +210,28 @@ class Learner(abc.ABC):
         self.tx = build_optimizer(config.optimizer)
         if update.opt_state_dtype is not None:
             self.tx = with_state_dtype(self.tx, jnp.dtype(update.opt_state_dtype))
-        self.opt_state = jax.jit(self.tx.init)(self.params)
+        self.opt_state = jax.jit(self.tx.init, out_shardings=self._opt_shardings())(self.params)
         self.step = 0
         self._lr = learning_rate_schedule(config.optimizer)
         self._update = jax.jit(self._update_fn, donate_argnums=(0, 1))
+
+    def _opt_shardings(self) -> Any:
+        """Optimizer-state shardings: every params-shaped part (Adam's moments) sharded as
+        its parameters, the rest (step counts) replicated; None (let jit choose) off a mesh."""
+        if self.mesh is None:
+            return None
+        from jax.sharding import PartitionSpec
+
+        param_shardings = jax.tree.map(lambda x: x.sharding, self.params)
+        abstract = jax.eval_shape(self.tx.init, self.params)
+        replicated = NamedSharding(self.mesh, PartitionSpec())
+        return optax.tree_map_params(
+            self.tx,
+            lambda _, sharding: sharding,
+            abstract,
+            param_shardings,
+            transform_non_params=lambda _: replicated,
+        )
 
     # --- what subclasses define -------------------------------------------------------------
 
@@ -303,9 +321,9 @@ class Learner(abc.ABC):
         """Move a batch to the device(s), split over the mesh's batch axes when there is one."""
         if self.mesh is None:
             return jax.tree.map(jnp.asarray, batch)
-        from agentrl.models.sharding import BATCH_SPEC
+        from agentrl.infra.mesh import put_rows
 
-        return jax.device_put(batch, NamedSharding(self.mesh, BATCH_SPEC))
+        return put_rows(batch, self.mesh)
 
     def ready(self, batch: TokenBatch) -> TokenBatch:
         """A device batch with whatever the loss reads filled in (learners with a reference or
@@ -350,11 +368,26 @@ class Learner(abc.ABC):
     # --- state for checkpoints ------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        """The array pytree to checkpoint: trainable params, optimizer state, step."""
-        return {"params": self.params, "opt_state": self.opt_state, "step": jnp.asarray(self.step)}
+        """The array pytree to checkpoint: trainable params, optimizer state, step (on the
+        mesh, replicated: a checkpoint of several processes holds only global arrays)."""
+        step: Any = jnp.asarray(self.step)
+        if self.mesh is not None:
+            from jax.sharding import PartitionSpec
+
+            from agentrl.models.sharding import place
+
+            step = place(np.asarray(self.step), NamedSharding(self.mesh, PartitionSpec()))
+        return {"params": self.params, "opt_state": self.opt_state, "step": step}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what `state_dict` returned (shapes must match); updates the modules."""
+        """Restore what `state_dict` returned (shapes must match); updates the modules. On a
+        mesh, arrays are placed where the current ones are (host copies included)."""
+        if self.mesh is not None:
+            from agentrl.models.sharding import place
+
+            where = jax.tree.map(lambda x: x.sharding, (self.params, self.opt_state))
+            params, opt_state = place((state["params"], state["opt_state"]), where)
+            state = {**state, "params": params, "opt_state": opt_state}
         self.params = state["params"]
         self.opt_state = state["opt_state"]
         self.step = int(state["step"])

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from agentrl.cli._mesh import add_mesh_argument, build_mesh
 from agentrl.errors import ConfigError
 
 
@@ -29,6 +30,7 @@ def register(subparsers: Any) -> None:
     who.add_argument("--endpoint", help="an OpenAI-compatible server URL, e.g. a vLLM server")
     who.add_argument("--served-model", help="the model name the endpoint serves")
     who.add_argument("--tokenizer", help="tokenizer folder for --endpoint (token-in/token-out)")
+    add_mesh_argument(who)
     p.add_argument("--data-dir", help="folder holding the suite's data files")
     p.add_argument("--out", help="output folder (default: evals/<suite>-<time>)")
     p.add_argument("--limit", type=int, help="evaluate at most N problems per task")
@@ -94,17 +96,19 @@ def _policy(args: argparse.Namespace) -> Any:
     chosen = [x for x in ("model", "run", "endpoint") if getattr(args, x)]
     if len(chosen) > 1:
         raise ConfigError(f"pass one of --model, --run, --endpoint, got {', '.join(chosen)}")
+    if args.endpoint and args.mesh:
+        raise ConfigError("got --mesh with --endpoint: the server places its own model")
     if args.model:
-        return policy.from_model_dir(args.model, seed=args.seed)
+        return policy.from_model_dir(args.model, seed=args.seed, mesh=build_mesh(args.mesh))
     if args.run:
-        return policy.from_run_dir(args.run, seed=args.seed)
+        return policy.from_run_dir(args.run, seed=args.seed, mesh=build_mesh(args.mesh))
     if args.endpoint:
         if not args.served_model or not args.tokenizer:
             raise ConfigError("--endpoint needs --served-model and --tokenizer")
         return policy.from_endpoint(
             args.endpoint, served_model=args.served_model, tokenizer_dir=args.tokenizer
         )
-    return policy.tiny_policy(seed=args.seed)
+    return policy.tiny_policy(seed=args.seed, mesh=build_mesh(args.mesh))
 
 
 def _default_out(suite_id: str) -> str:

@@ -16,6 +16,8 @@ import argparse
 import json
 from typing import Any
 
+from agentrl.cli._mesh import add_mesh_argument, build_mesh
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -38,6 +40,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--max-context", type=int, default=4096, help="prompt + completion tokens at most (4096)"
     )
+    add_mesh_argument(parser)
     parser.add_argument(
         "--json",
         action="store_true",
@@ -70,10 +73,11 @@ def run(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         seed=args.seed,
     )
-    model, tokenizer = load(args.model)
+    mesh = build_mesh(args.mesh)
+    model, tokenizer = load(args.model, mesh=mesh)
     if tokenizer is None:
         raise ModelError(f"{args.model} has no tokenizer.json; cannot encode the prompt")
-    sampler = JaxSampler(model, tokenizer, max_context=args.max_context, seed=args.seed)
+    sampler = JaxSampler(model, tokenizer, max_context=args.max_context, seed=args.seed, mesh=mesh)
     (completion,) = sampler.generate([prompt_ids(tokenizer, args)], params)[0]
     text = tokenizer.decode(completion.token_ids, skip_special_tokens=True)
     if args.json:

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from agentrl.cli._mesh import add_mesh_argument, build_mesh
 from agentrl.errors import ConfigError, ModelError
 
 
@@ -68,6 +69,7 @@ def register(subparsers: Any) -> None:
         help="continuous: requests join a running decode batch, streams are live, chat "
         "follow-ups reuse cached prefixes (default); static: batched generate calls",
     )
+    add_mesh_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -76,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, name) < 1:
             raise ConfigError(f"got --{name.replace('_', '-')}={getattr(args, name)}, need >= 1")
     folder = resolve_run(args.run) if args.run else args.model
-    model, tokenizer, name = load_model(folder)
+    mesh = build_mesh(args.mesh)
+    model, tokenizer, name = load_model(folder, mesh)
 
     import uvicorn
 
@@ -88,13 +91,23 @@ def run(args: argparse.Namespace) -> int:
         from agentrl.sampling.engine import EngineSampler
 
         sampler = EngineSampler(
-            model, tokenizer, max_context=args.max_context, seed=args.seed, num_slots=args.max_batch
+            model,
+            tokenizer,
+            max_context=args.max_context,
+            seed=args.seed,
+            num_slots=args.max_batch,
+            mesh=mesh,
         )
     else:
         from agentrl.sampling.jax_sampler import JaxSampler
 
         sampler = JaxSampler(
-            model, tokenizer, max_context=args.max_context, seed=args.seed, max_batch=args.max_batch
+            model,
+            tokenizer,
+            max_context=args.max_context,
+            seed=args.seed,
+            max_batch=args.max_batch,
+            mesh=mesh,
         )
     app = create_app(
         sampler,
@@ -115,19 +128,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_model(folder: str) -> tuple[Any, Any, str]:
-    """``(model, tokenizer, name)`` for a model folder, or the built-in tiny model for 'tiny'."""
+def load_model(folder: str, mesh: Any = None) -> tuple[Any, Any, str]:
+    """``(model, tokenizer, name)`` for a model folder, or the built-in tiny model for 'tiny',
+    sharded on `mesh` by the family's rules."""
     if folder == "tiny" and not Path(folder).exists():
+        from agentrl.models.sharding import shard_model
         from agentrl.models.tiny import tiny_model
 
         model, tokenizer = tiny_model()
-        return model, tokenizer, "tiny"
+        return (model if mesh is None else shard_model(model, mesh)), tokenizer, "tiny"
     path = Path(folder)
     if not (path / "config.json").is_file():
         raise ModelError(f"--model {folder}: no config.json there (need a Hugging Face folder)")
     import agentrl.models as models
 
-    model, tokenizer = models.load(path)
+    model, tokenizer = models.load(path, mesh=mesh)
     return model, tokenizer, path.resolve().name
 
 

@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+from agentrl.cli._mesh import add_mesh_argument
 from agentrl.errors import ConfigError
 
 
@@ -51,6 +52,7 @@ def register(subparsers: Any) -> None:
         help="override a config value, e.g. --set grpo.optimizer.lr=1e-6 (repeatable)",
     )
     p.add_argument("--seed", type=int, help="run seed")
+    add_mesh_argument(p)
     p.add_argument(
         "--control",
         choices=["none", "sft"],
@@ -71,6 +73,20 @@ def register(subparsers: Any) -> None:
         help="memory per device (80GB, 80GiB, 24G): the plan is checked against it, and a run "
         "that does not fit stops before loading anything; 'off' skips the check a run on an "
         "accelerator does by default against the device's own memory",
+    )
+    hosts = p.add_argument_group(
+        "several processes (JAX's runtime; without these flags a SLURM step or TPU pod of "
+        "several hosts is detected and joined, a plain machine runs alone)"
+    )
+    hosts.add_argument("--coordinator", metavar="HOST:PORT", help="process 0's address")
+    hosts.add_argument("--num-processes", type=int, metavar="N", help="processes in the run")
+    hosts.add_argument("--process-id", type=int, metavar="I", help="this process, 0..N-1")
+    hosts.add_argument(
+        "--coordinator-timeout",
+        type=int,
+        default=300,
+        metavar="S",
+        help="seconds to wait for the coordinator and the other processes (default: 300)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -100,6 +116,7 @@ def resolve_config(args: argparse.Namespace) -> Any:
         if not run.config_path.is_file():
             raise ConfigError(f"run folder {args.resume!r} has no config.yaml to resume from")
         flags = ["logging.progress=false"] if args.quiet else []
+        flags += mesh_flags(args.mesh)
         return load_config(TrainConfig, run.config_path, [*flags, *args.set])
     env_id = args.env or "deepscaler"
     real = args.model is not None
@@ -120,7 +137,17 @@ def resolve_config(args: argparse.Namespace) -> Any:
             flags.append(f"{key}={value}")
     if args.quiet:
         flags.append("logging.progress=false")
+    flags += mesh_flags(args.mesh)
     return load_config(TrainConfig, args.config, [*flags, *args.set], base=base)
+
+
+def mesh_flags(text: str | None) -> list[str]:
+    """``--mesh data=2,tp=2`` as the overrides ``mesh.data=2``, ``mesh.tp=2``."""
+    if text is None:
+        return []
+    from agentrl.infra.configs import MeshConfig
+
+    return [f"mesh.{axis}={size}" for axis, size in MeshConfig.overrides(text).items()]
 
 
 def data_key(path: str | None) -> str:
@@ -145,6 +172,15 @@ def run(args: argparse.Namespace) -> int:
 
         print_config(config)
         return 0
+    from agentrl.infra.distributed import initialize, is_main
+
+    # Before anything uses a device: afterwards jax.devices() lists every process's devices.
+    initialize(
+        args.coordinator,
+        num_processes=args.num_processes,
+        process_id=args.process_id,
+        timeout_s=args.coordinator_timeout,
+    )
     if args.plan or planned(args):
         from agentrl.train.plan_check import check_plan, parse_bytes
 
@@ -155,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
     from agentrl.train.pipeline import train
 
     summary = train(config, run_dir=args.run_dir, resume=args.resume)
+    if not is_main():
+        return 0
     keys = ("eval_before", "eval_after", "control")
     headline = {k: round(summary[k]["accuracy"], 4) for k in keys if k in summary}
     print(

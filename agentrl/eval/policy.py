@@ -36,16 +36,19 @@ class Policy:
         }
 
 
-def from_model_dir(path: str | Path, *, max_context: int = 4096, seed: int = 0) -> Policy:
-    """A Hugging Face checkpoint folder, sampled in-process with the JaxSampler."""
+def from_model_dir(
+    path: str | Path, *, max_context: int = 4096, seed: int = 0, mesh: Any = None
+) -> Policy:
+    """A Hugging Face checkpoint folder, sampled in-process with the JaxSampler (sharded on
+    `mesh` when given)."""
     from agentrl.models import load
     from agentrl.sampling.jax_sampler import JaxSampler
 
     folder = Path(path)
     if not (folder / "config.json").is_file():
         raise ConfigError(f"{str(folder)!r} is not a model folder (no config.json)")
-    model, tokenizer = load(folder)
-    sampler = JaxSampler(model, tokenizer, max_context=max_context, seed=seed)
+    model, tokenizer = load(folder, mesh=mesh)
+    sampler = JaxSampler(model, tokenizer, max_context=max_context, seed=seed, mesh=mesh)
     return Policy(sampler, tokenizer, str(folder))
 
 
@@ -72,11 +75,14 @@ def from_endpoint(url: str, *, served_model: str, tokenizer_dir: str | Path) -> 
     return Policy(sampler, tokenizer, served_model, {"endpoint": url})
 
 
-def tiny_policy(*, seed: int = 0) -> Policy:
+def tiny_policy(*, seed: int = 0, mesh: Any = None) -> Policy:
     """The built-in tiny model, untrained: a smoke test of the whole eval path, offline."""
+    from agentrl.models.sharding import shard_model
     from agentrl.models.tiny import tiny_model
     from agentrl.sampling.jax_sampler import JaxSampler
 
     model, tokenizer = tiny_model(seed=seed)
-    sampler = JaxSampler(model, tokenizer, max_context=512, seed=seed)
+    if mesh is not None:
+        shard_model(model, mesh)
+    sampler = JaxSampler(model, tokenizer, max_context=512, seed=seed, mesh=mesh)
     return Policy(sampler, tokenizer, "builtin-tiny (untrained)")

@@ -102,5 +102,42 @@ class MeshConfig(Config):
         data, fsdp, tp = sizes
         return data, fsdp, tp
 
+    @staticmethod
+    def overrides(text: str) -> dict[str, int]:
+        """``{"data": 2, "tp": 2}`` from the command line's ``--mesh data=2,tp=2``.
+
+        Raises:
+            ConfigError: an axis that is not data, fsdp or tp, or a size that is not an int.
+        """
+        sizes: dict[str, int] = {}
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            axis, _, value = item.partition("=")
+            axis = axis.strip()
+            if axis not in ("data", "fsdp", "tp"):
+                raise ConfigError(
+                    f"got --mesh {text!r}: unknown axis {axis!r}, need data, fsdp or tp "
+                    "(e.g. --mesh data=2,fsdp=2,tp=2)"
+                )
+            try:
+                sizes[axis] = int(value)
+            except ValueError:
+                raise ConfigError(
+                    f"got --mesh {text!r}: {axis}={value!r} is not a whole number (-1 fills)"
+                ) from None
+        if not sizes:
+            raise ConfigError(f"got --mesh {text!r}, need e.g. data=2,fsdp=2,tp=2")
+        return sizes
+
+    @classmethod
+    def from_flag(cls, text: str | None) -> MeshConfig:
+        """The mesh of a ``--mesh`` flag (axes it leaves out keep their defaults); None: the
+        default mesh (every device data-parallel)."""
+        if text is None:
+            return cls()
+        try:
+            return cls(**cls.overrides(text))
+        except ValueError as e:  # pydantic's, naming the bad size
+            raise ConfigError(f"got --mesh {text!r}: {e}") from None
+
     def _show(self) -> str:
         return f"data={self.data} x fsdp={self.fsdp} x tp={self.tp}"

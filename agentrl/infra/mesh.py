@@ -27,6 +27,7 @@ __all__ = [
     "MeshConfig",
     "batch_sharding",
     "make_mesh",
+    "put_rows",
     "replicate",
     "shard_batch",
     "shard_model",
@@ -82,6 +83,29 @@ def shard_batch(batch: Mapping[str, Any], mesh: Mesh) -> dict[str, jax.Array]:
         else:
             out[name] = jax.device_put(array, sharding)
     return out
+
+
+def put_rows(tree: Any, mesh: Mesh) -> Any:
+    """Place every array of `tree` (the same global value on every process) on `mesh`, its
+    leading (row) axis split over data x fsdp; scalars are replicated.
+
+    Raises:
+        ConfigError: A row count is not divisible by ``data * fsdp``.
+    """
+    from agentrl.models.sharding import place
+
+    split = mesh.shape["data"] * mesh.shape["fsdp"]
+
+    def sharding(x: Any) -> NamedSharding:
+        ndim = np.ndim(x)
+        if ndim and np.shape(x)[0] % split:
+            raise ConfigError(
+                f"got a batch of {np.shape(x)[0]} rows, need a multiple of data x fsdp = "
+                f"{split} (mesh {dict(mesh.shape)})"
+            )
+        return batch_sharding(mesh, ndim) if ndim else NamedSharding(mesh, PartitionSpec())
+
+    return place(tree, jax.tree.map(sharding, tree))
 
 
 def replicate(tree: Any, mesh: Mesh) -> Any:

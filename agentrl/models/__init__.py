@@ -22,7 +22,7 @@ from agentrl.models.llama import LlamaConfig
 from agentrl.models.qwen2 import Qwen2Config
 from agentrl.models.qwen3 import Qwen3Config
 from agentrl.models.registry import FAMILIES, config_from_hf, presets
-from agentrl.models.sharding import make_mesh, shard_model
+from agentrl.models.sharding import shard_model
 from agentrl.models.transformer import Cache, CausalLM, ModelOutput
 
 __all__ = [
@@ -41,7 +41,6 @@ __all__ = [
     "RopeScaling",
     "config_from_hf",
     "load",
-    "make_mesh",
     "presets",
     "read_config",
     "save",

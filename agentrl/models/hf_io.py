@@ -25,7 +25,7 @@ from agentrl.models.config import ModelConfig
 from agentrl.models.layers import Embed, Linear, RMSNorm
 from agentrl.models.registry import config_from_hf
 from agentrl.models.safetensors_io import CheckpointReader, TensorEntry, write_checkpoint
-from agentrl.models.sharding import Rules, path_str, rules_for, spec_for
+from agentrl.models.sharding import Rules, check_mesh, path_str, rules_for, spec_for
 from agentrl.models.transformer import CausalLM
 
 DEFAULT_SHARD_BYTES = 2 * 1024**3
@@ -87,6 +87,8 @@ def load(
     """
     folder = Path(path)
     config = read_config(folder)
+    if mesh is not None:
+        check_mesh(config, mesh)  # before reading a single tensor
     param_dtype = dtype if param_dtype is None else param_dtype
     model = nnx.eval_shape(
         lambda: CausalLM(config, rngs=nnx.Rngs(0), dtype=dtype, param_dtype=param_dtype)

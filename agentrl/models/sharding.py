@@ -5,7 +5,11 @@ of ``(regex, PartitionSpec)`` matched with `re.search` against a parameter's pat
 (``layers/3/self_attn/q_proj/kernel``); the first match wins, unmatched parameters are replicated.
 Column-parallel projections (q/k/v, gate, up) split their output over ``tp`` and their input over
 ``fsdp``; row-parallel ones (o, down) the reverse, so a block needs one all-reduce. A dimension
-that a mesh axis does not divide is left whole on that axis rather than failing.
+that a mesh axis does not divide is left whole on that axis (only memory is lost), except where
+the mesh asks for the impossible: `check_mesh` refuses a ``tp`` that does not divide the
+attention heads, the KV heads (the KV cache is split by head) or the MLP width, and an ``fsdp``
+that does not divide the hidden size, naming the values, instead of silently replicating.
+The mesh itself is built by `agentrl.infra.mesh.make_mesh` from a `MeshConfig`.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import jax
 import numpy as np
 from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from agentrl.errors import ConfigError
 
 P = PartitionSpec
 Rules = Sequence[tuple[str, PartitionSpec]]
@@ -38,19 +44,48 @@ DECODER_RULES: tuple[tuple[str, PartitionSpec], ...] = (
 )
 
 BATCH_SPEC = P(("data", "fsdp"))  # how trainers split a [B, T] batch over the same mesh
+# A sampler's KV cache, keys [B, kv, d, S] and values [B, kv, S, d]: rows as the batch, KV
+# heads over tp (the heads the column-parallel k/v projections produce on each tp shard).
+CACHE_SPEC = P(("data", "fsdp"), "tp")
 
 
-def make_mesh(
-    data: int = 1, fsdp: int = 1, tp: int = 1, devices: Sequence[Any] | None = None
-) -> Mesh:
-    """A ``(data, fsdp, tp)`` mesh over the first ``data * fsdp * tp`` devices."""
-    devices = list(jax.devices() if devices is None else devices)
-    n = data * fsdp * tp
-    if n > len(devices):
-        raise ValueError(
-            f"got mesh data={data} x fsdp={fsdp} x tp={tp} = {n}, but {len(devices)} devices"
-        )
-    return Mesh(np.array(devices[:n]).reshape(data, fsdp, tp), ("data", "fsdp", "tp"))
+def batch_shards(mesh: Mesh | None) -> int:
+    """How many ways a batch's rows are split on `mesh` (data x fsdp; 1 without a mesh)."""
+    return 1 if mesh is None else mesh.shape.get("data", 1) * mesh.shape.get("fsdp", 1)
+
+
+def cache_sharding(mesh: Mesh) -> NamedSharding:
+    return NamedSharding(mesh, CACHE_SPEC)
+
+
+def constrain_cache(cache: Any, mesh: Mesh | None) -> Any:
+    """Inside jit: pin every layer's KV cache to `CACHE_SPEC` on `mesh` (no-op without one)."""
+    if mesh is None:
+        return cache
+    sharding = cache_sharding(mesh)
+    return jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, sharding), cache)
+
+
+def check_mesh(config: Any, mesh: Mesh) -> None:
+    """Refuse a mesh whose ``tp`` or ``fsdp`` cannot split the model the rules say it splits.
+
+    Raises:
+        ConfigError: naming the axis, its size and the dimension it does not divide.
+    """
+    tp, fsdp = mesh.shape.get("tp", 1), mesh.shape.get("fsdp", 1)
+    checks = [
+        ("tp", tp, "num_attention_heads"),
+        ("tp", tp, "num_key_value_heads"),
+        ("tp", tp, "intermediate_size"),
+        ("fsdp", fsdp, "hidden_size"),
+    ]
+    for axis, size, field in checks:
+        dim = getattr(config, field, None)
+        if size > 1 and dim is not None and dim % size:
+            raise ConfigError(
+                f"got mesh.{axis}={size}, which does not divide the model's {field}={dim}; "
+                f"pick a {axis} that divides {dim}"
+            )
 
 
 def spec_for(path: str, shape: Sequence[int], mesh: Mesh, rules: Rules) -> PartitionSpec:
@@ -83,6 +118,7 @@ def rules_for(model: nnx.Module) -> Rules:
 def shardings(model: nnx.Module, mesh: Mesh, rules: Rules | None = None) -> nnx.State:
     """A state-shaped tree of `NamedSharding` for every variable of `model`."""
     rules = rules_for(model) if rules is None else rules
+    check_mesh(getattr(model, "config", None), mesh)
     state = nnx.state(model)
 
     def one(path: Sequence[Any], leaf: Any) -> NamedSharding:
@@ -92,8 +128,29 @@ def shardings(model: nnx.Module, mesh: Mesh, rules: Rules | None = None) -> nnx.
 
 
 def shard_model(model: nnx.Module, mesh: Mesh, rules: Rules | None = None) -> nnx.Module:
-    """Move every parameter of `model` to its sharding on `mesh`, in place; returns `model`."""
+    """Move every parameter of `model` to its sharding on `mesh`, in place; returns `model`.
+
+    Under multi-process JAX every process holds the same full values (same seed or the same
+    checkpoint), and each keeps the shards of its own devices.
+    """
     state = nnx.state(model)
-    sharded = jax.device_put(state, shardings(model, mesh, rules))
-    nnx.update(model, sharded)
+    nnx.update(model, place(state, shardings(model, mesh, rules)))
     return model
+
+
+def place(tree: Any, shardings_tree: Any) -> Any:
+    """`jax.device_put` of `tree` onto `shardings_tree`, also across processes: there each
+    process passes the full value and keeps its own devices' shards (arrays already placed
+    as asked are left alone)."""
+    if jax.process_count() == 1:
+        return jax.device_put(tree, shardings_tree)
+
+    def one(x: Any, sharding: NamedSharding) -> Any:
+        if isinstance(x, jax.Array) and x.sharding == sharding:
+            return x
+        if isinstance(x, jax.Array) and not x.is_fully_addressable:
+            return jax.jit(lambda y: y, out_shardings=sharding)(x)
+        value = np.asarray(x)
+        return jax.make_array_from_callback(value.shape, sharding, lambda idx: value[idx])
+
+    return jax.tree.map(one, tree, shardings_tree)

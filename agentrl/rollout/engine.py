@@ -56,6 +56,7 @@ def rollout(
     env_kwargs: Mapping[str, Any] | None = None,
     on_trajectory: Callable[[Trajectory], None] | None = None,
     engine: str = "auto",
+    part: tuple[int, int] | None = None,
 ) -> RolloutResult:
     """Run episodes of `env` with `sampler` and return their trajectories.
 
@@ -94,6 +95,10 @@ def rollout(
             keeps each episode's KV cache between turns. ``"static"``: one `generate` call per
             turn for every active episode (any sampler). ``"auto"`` (default): continuous when
             the sampler has an engine, else static.
+        part: ``(i, n)``: run only the i-th of n contiguous blocks of the plan's groups (one
+            process's share of a multi-process step; groups stay whole). Episodes keep their
+            place in the whole plan, so the continuous engine's per-episode keys are the ones
+            a single process would use.
 
     Returns:
         `RolloutResult` with one trajectory per planned episode, in plan order (groups are
@@ -131,6 +136,8 @@ def rollout(
     plans = plan_episodes(
         num_episodes=num_episodes, tasks=tasks, seeds=seeds, group_size=group_size, seed=seed
     )
+    if part is not None:
+        plans = plan_part(plans, group_size, *part)
     make_env, env_id = _env_factory(env, env_kwargs or {})
     runner = _Runner(
         make_env=make_env,
@@ -188,6 +195,18 @@ def plan_episodes(
         for j in range(group_size):
             plans.append(EpisodePlan(k * group_size + j, group_seed, task, group_id))
     return plans
+
+
+def plan_part(plans: list[EpisodePlan], group_size: int, i: int, n: int) -> list[EpisodePlan]:
+    """The i-th of `n` contiguous blocks of whole groups of `plans` (the first blocks take one
+    group more when they do not split evenly)."""
+    if not 0 <= i < n:
+        raise ConfigError(f"got part=({i}, {n}), need 0 <= i < n")
+    groups = len(plans) // group_size
+    per, extra = divmod(groups, n)
+    start = i * per + min(i, extra)
+    stop = start + per + (1 if i < extra else 0)
+    return plans[start * group_size : stop * group_size]
 
 
 def _env_id(env: Any) -> str:

@@ -12,8 +12,10 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 from flax import nnx
+from jax.sharding import Mesh
 
 from agentrl.models.layers import LayerCache
+from agentrl.models.sharding import constrain_cache
 from agentrl.sampling.processors import FilterConfig, filter_logits, inverse_cdf_sample
 
 
@@ -82,7 +84,9 @@ def sample_rows(
     return token_b, jnp.take_along_axis(lp_bv, token_b[:, None], axis=-1)[:, 0]
 
 
-def copy_impl(store: Any, source_n: jax.Array, target_n: jax.Array, width: int) -> Any:
+def copy_impl(
+    store: Any, source_n: jax.Array, target_n: jax.Array, width: int, mesh: Mesh | None = None
+) -> Any:
     """Copy the first `width` columns of row ``source_n[i]`` to row ``target_n[i]``, in order
     (padding lanes copy the scratch row onto itself)."""
     TRACES[0] += 1  # runs only while tracing
@@ -97,7 +101,7 @@ def copy_impl(store: Any, source_n: jax.Array, target_n: jax.Array, width: int) 
         s, t = source_n[i], target_n[i]
         return tuple(LayerCache(copy(c.k, 3, s, t), copy(c.v, 2, s, t)) for c in store)
 
-    return jax.lax.fori_loop(0, source_n.shape[0], body, store)
+    return constrain_cache(jax.lax.fori_loop(0, source_n.shape[0], body, store), mesh)
 
 
 def _gather(store: Any, slot_b: jax.Array, shift_b: jax.Array, width: int) -> Any:
@@ -152,6 +156,7 @@ def prefill_impl(
     graphdef: Any,
     flags: Flags,
     width: int,
+    mesh: Mesh | None = None,
 ) -> tuple[Any, jax.Array, jax.Array]:
     """Prefill each lane's chunk (``count_m`` real tokens, then padding) after the ``start_m``
     tokens its row holds; sample from each lane's last real position."""
@@ -170,7 +175,7 @@ def prefill_impl(
     hidden_m1d = jnp.take_along_axis(out.hidden, (count_m - 1)[:, None, None], axis=1)
     logits_mv = model.head(hidden_m1d)[:, 0]
     # Whole chunks are written back: pad columns past a lane's tokens are never marked valid.
-    store = _scatter(store, out.cache, slot_m, base, start_m, t)
+    store = constrain_cache(_scatter(store, out.cache, slot_m, base, start_m, t), mesh)
     token_m, logprob_m = sample_rows(logits_mv, jnp.zeros_like(start_m), rows, flags)
     return store, token_m, logprob_m
 
@@ -191,6 +196,7 @@ def decode_impl(
     width: int,
     steps: int,
     pad_id: int,
+    mesh: Mesh | None = None,
 ) -> tuple[Any, jax.Array, jax.Array, jax.Array]:
     """Up to `steps` decode steps for the rows in `slot_b`, in a compact working set whose
     rows are shifted so that step j writes working column ``width - steps + j`` in all."""
@@ -231,16 +237,17 @@ def decode_impl(
         jnp.zeros((b, steps), jnp.float32), done0,
     )  # fmt: skip
     _, work, _, fed, tokens, logprobs, _ = jax.lax.while_loop(cond, body, carry)
-    store = _scatter(store, work, slot_b, base, length_b, steps)
+    store = constrain_cache(_scatter(store, work, slot_b, base, length_b, steps), mesh)
     return store, tokens, logprobs, fed
 
 
 TRACES = [0]  # traces (compilations) of the functions below, across engines
 prefill = jax.jit(
-    prefill_impl, static_argnames=("graphdef", "flags", "width"), donate_argnames=("store",)
-)
-decode = jax.jit(
-    decode_impl, static_argnames=("graphdef", "flags", "width", "steps", "pad_id"),
+    prefill_impl, static_argnames=("graphdef", "flags", "width", "mesh"),
     donate_argnames=("store",),
 )  # fmt: skip
-copy_rows = jax.jit(copy_impl, static_argnames=("width",), donate_argnums=(0,))
+decode = jax.jit(
+    decode_impl, static_argnames=("graphdef", "flags", "width", "steps", "pad_id", "mesh"),
+    donate_argnames=("store",),
+)  # fmt: skip
+copy_rows = jax.jit(copy_impl, static_argnames=("width", "mesh"), donate_argnums=(0,))

@@ -44,6 +44,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import functools
 import queue
 import threading
 import time
@@ -54,8 +55,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
+from jax.sharding import Mesh
 
 from agentrl.errors import ConfigError, SamplerError
+from agentrl.models.sharding import batch_shards, cache_sharding
 from agentrl.sampling._engine_ops import (
     TRACES,
     Flags,
@@ -192,6 +195,8 @@ class Engine:
         seed: the engine's own key, used for requests without a seed.
         min_bucket: the smallest column/prefill bucket.
         cache_dtype: dtype of the KV store (default: the model's compute dtype).
+        mesh: a ``(data, fsdp, tp)`` mesh the model is sharded on: the cache rows are split
+            over data x fsdp (their count padded to a multiple of it), KV heads over tp.
     """
 
     def __init__(
@@ -209,6 +214,7 @@ class Engine:
         seed: int = 0,
         min_bucket: int = 16,
         cache_dtype: Any = None,
+        mesh: Mesh | None = None,
     ) -> None:
         for name, value, low in [
             ("num_slots", num_slots, 1),
@@ -241,7 +247,13 @@ class Engine:
         self._eos = tuple(int(t) for t in getattr(tokenizer, "eos_token_ids", ()) or ())
         dtype = cache_dtype or getattr(model, "dtype", jnp.float32)
         # One extra row: padding lanes of a bucketed call read and write it, never a real row.
-        self._store: Any = model.init_cache(num_slots + 1, self.columns, dtype)
+        self.mesh = mesh
+        shards = batch_shards(mesh)
+        rows = -(-(num_slots + 1) // shards) * shards  # rows past the scratch row stay unused
+        # Made in place (a jit with the cache's shardings), never whole on one device.
+        out = None if mesh is None else cache_sharding(mesh)
+        make = functools.partial(model.init_cache, rows, self.columns, dtype)
+        self._store: Any = jax.jit(make, out_shardings=out)()
         self._scratch = num_slots
         self._state = [_FREE] * num_slots
         self._tokens: list[list[int]] = [[] for _ in range(num_slots)]  # KV held per row
@@ -448,7 +460,7 @@ class Engine:
         width = self._width(max(shared for _, _, shared in copies))
         with self._counting():
             self._store = copy_rows(
-                self._store, jnp.asarray(source_n), jnp.asarray(target_n), width
+                self._store, jnp.asarray(source_n), jnp.asarray(target_n), width, mesh=self.mesh
             )
 
     def _place(self, request: Request) -> tuple[int, int | None, int] | None:
@@ -567,7 +579,7 @@ class Engine:
             self._store, token_m, logprob_m = prefill(
                 weights, self._store, jnp.asarray(tokens), jnp.asarray(start),
                 jnp.asarray(count), jnp.asarray(slot_m), rows, graphdef=graphdef, flags=flags,
-                width=width,
+                width=width, mesh=self.mesh,
             )  # fmt: skip
         token_m, logprob_m = np.asarray(token_m), np.asarray(logprob_m)
         self.stats.prefill_calls += 1
@@ -605,6 +617,7 @@ class Engine:
                 jnp.asarray(last_b), jnp.asarray(count_b), jnp.asarray(budget_b), rows,
                 jnp.int32(limit),
                 graphdef=graphdef, flags=flags, width=width, steps=steps, pad_id=self._pad_id,
+                mesh=self.mesh,
             )  # fmt: skip
         tokens_bk, logprobs_bk = np.asarray(tokens_bk), np.asarray(logprobs_bk)
         fed_b = np.asarray(fed_b)

@@ -28,8 +28,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
+from jax.sharding import Mesh
 
 from agentrl.errors import ConfigError, SamplerError
+from agentrl.models.sharding import batch_shards, constrain_cache
 from agentrl.sampling.base import Completion, FinishReason, Sampler, SamplingParams
 from agentrl.sampling.processors import FilterConfig, sample_tokens
 from agentrl.sampling.stops import first_stop
@@ -82,19 +84,26 @@ def shared_prompts(
 
 
 def padded_shapes(
-    rows: int, unique: int, longest_prompt: int, longest_budget: int, min_bucket: int = 16
+    rows: int,
+    unique: int,
+    longest_prompt: int,
+    longest_budget: int,
+    min_bucket: int = 16,
+    shards: int = 1,
 ) -> tuple[int, int, int, int]:
     """The padded sizes one `JaxSampler` device call compiles for: ``(B rows, U prefilled
     prompts, P prompt slots, D new-token slots)``; the cache has ``P + D`` slots per row.
 
     Prompt lengths get the finer ladder: prefill work grows with P, and a batch of 36-token
     chat prompts would otherwise pay for 64 positions. When sharing prompts saves no bucket,
-    every row is prefilled (``U == B``). `agentrl.train.plan` compiles these same shapes.
+    every row is prefilled (``U == B``). On a mesh, B and U are rounded up to a multiple of
+    its `shards` (data x fsdp), which split the rows. `agentrl.train.plan` compiles these
+    same shapes.
     """
     p = bucket(longest_prompt, min_bucket, half_steps=True)
     d = bucket(max(longest_budget, 1), min_bucket)
-    b = bucket(rows, 1)
-    u = bucket(unique, 1)
+    b = -(-bucket(rows, 1) // shards) * shards
+    u = -(-bucket(unique, 1) // shards) * shards
     return b, min(u, b), p, d
 
 
@@ -120,6 +129,9 @@ class JaxSampler(Sampler):
         stop_check_interval: decode steps between host checks of stop strings.
         min_bucket: the smallest prompt/new-token bucket.
         cache_dtype: dtype of the KV cache (default: the model's compute dtype).
+        mesh: a ``(data, fsdp, tp)`` mesh the model is sharded on: the KV cache's rows are
+            split over data x fsdp (row buckets are padded to a multiple of it) and its KV
+            heads over tp. None: wherever the model's arrays are.
 
     Attributes:
         policy_version: bumped by whoever updates the model's weights.
@@ -139,6 +151,7 @@ class JaxSampler(Sampler):
         stop_check_interval: int = 32,
         min_bucket: int = 16,
         cache_dtype: Any = None,
+        mesh: Mesh | None = None,
     ) -> None:
         for name, value, low in [
             ("max_context", max_context, 2),
@@ -155,6 +168,8 @@ class JaxSampler(Sampler):
         self.max_batch = max_batch
         self.stop_check_interval = stop_check_interval
         self.min_bucket = min_bucket
+        self.mesh = mesh
+        self._shards = batch_shards(mesh)
         self.policy_version = 0
         self.num_compilations = 0
         self.last_stats: dict[str, float] = {}
@@ -235,7 +250,7 @@ class JaxSampler(Sampler):
         unique, source = shared_prompts(device_rows, budgets)
         b, u, p, d = padded_shapes(
             len(rows), len(unique), max(len(r) for r in device_rows), max(budgets),
-            self.min_bucket,
+            self.min_bucket, self._shards,
         )  # fmt: skip
         if u == b:  # too few repeats to save a bucket: prefill every row (the identity copy)
             unique, source = list(device_rows), list(range(len(rows)))
@@ -348,7 +363,7 @@ class JaxSampler(Sampler):
         u, p = tokens_up.shape
         positions_up = jnp.maximum(jnp.cumsum(mask_up, axis=1) - 1, 0).astype(jnp.int32)
         mask_us = jnp.concatenate([mask_up, jnp.zeros((u, d), bool)], axis=1)
-        cache = model.init_cache(u, p + d, self._cache_dtype)
+        cache = constrain_cache(model.init_cache(u, p + d, self._cache_dtype), self.mesh)
         out = model(
             tokens_up, positions_up, attention_mask=mask_us, cache=cache, cache_index=0,
             last_logits_only=True,
@@ -358,6 +373,7 @@ class JaxSampler(Sampler):
         else:
             cache_rows = jax.tree.map(lambda x: jnp.take(x, source_b, axis=0), out.cache)
             logits_bv, mask_bs = out.logits[source_b, -1], mask_us[source_b]
+        cache_rows = constrain_cache(cache_rows, self.mesh)
         step_keys = jax.vmap(jax.random.fold_in, (0, None))(keys_b, 0)
         token_b, logprob_b = sample_tokens(
             logits_bv, step_keys, config, knobs.temperature, knobs.top_p, knobs.min_p
@@ -419,7 +435,7 @@ class JaxSampler(Sampler):
             count_b = jnp.where(s.done_b, s.count_b, s.step + 1)
             done_b = s.done_b | jnp.isin(token_b, knobs.stop_ids) | (count_b >= s.budget_b)
             return DecodeState(
-                cache=out.cache,
+                cache=constrain_cache(out.cache, self.mesh),
                 mask_bs=mask_bs,
                 tokens_bd=jax.lax.dynamic_update_slice(s.tokens_bd, token_b[:, None], (0, s.step)),
                 logprobs_bd=jax.lax.dynamic_update_slice(

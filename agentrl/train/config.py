@@ -12,7 +12,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import Field, model_validator
 
 from agentrl.config import Config
-from agentrl.infra.configs import CheckpointConfig, LoggingConfig
+from agentrl.infra.configs import CheckpointConfig, LoggingConfig, MeshConfig
 from agentrl.models.lora import LoRAConfig
 from agentrl.trainers.distill import DistillConfig
 from agentrl.trainers.dpo import DPOConfig
@@ -258,6 +258,12 @@ class TrainConfig(Config):
     agent: AgentSection = AgentSection()
     checkpoint: CheckpointConfig = CheckpointConfig(every=50, keep=2)
     logging: LoggingConfig = LoggingConfig()
+    mesh: MeshConfig = Field(
+        default=MeshConfig(),
+        description="the device mesh over every device of every process (default: all data "
+        "parallel); the policy, reference, critic, teacher, optimizer state and samplers' KV "
+        "caches are sharded on it",
+    )
     grpo: GRPOConfig = GRPOConfig()
     ppo: PPOConfig = PPOConfig()
     dpo: DPOConfig = DPOConfig()

@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from agentrl.errors import ConfigError, EnvError
+from agentrl.infra.distributed import is_main
 from agentrl.infra.metrics import read_metrics, series
 from agentrl.infra.run_dir import RunDir
+from agentrl.train import hosts
 from agentrl.train.config import TrainConfig
 from agentrl.train.datasets import (
     Chat,
@@ -49,19 +51,25 @@ from agentrl.train.stages import (
 from agentrl.train.tasks import TaskSplit, TrainedPrompts
 
 
-def build_policy(config: TrainConfig) -> tuple[Any, Any]:
-    """The model and tokenizer: a Hugging Face folder, or the built-in tiny model, in the
-    run's dtypes and with its remat policy."""
+def build_policy(config: TrainConfig, mesh: Any = None) -> tuple[Any, Any]:
+    """The model and tokenizer: a Hugging Face folder (read straight into its shards), or the
+    built-in tiny model, in the run's dtypes and with its remat policy, sharded on `mesh` by
+    the family's partition rules (what `finish_policy` adds too)."""
     kinds = policy_dtypes(config)
     if config.model.path is not None:
         from agentrl.models import load
 
-        model, tokenizer = load(config.model.path, **kinds)
+        model, tokenizer = load(config.model.path, mesh=mesh, **kinds)
     else:
         from agentrl.models.tiny import tiny_model
 
         model, tokenizer = tiny_model(seed=config.seed, **{**config.model.tiny, **kinds})
-    return finish_policy(model, config), tokenizer
+    model = finish_policy(model, config)
+    if mesh is not None:
+        from agentrl.models.sharding import shard_model
+
+        shard_model(model, mesh)
+    return model, tokenizer
 
 
 def policy_dtypes(config: TrainConfig) -> dict[str, Any]:
@@ -78,6 +86,49 @@ def finish_policy(model: Any, config: TrainConfig) -> Any:
     changes (remat, adapters, quantized kernels) is planned for."""
     model.remat = config.model.remat
     return model
+
+
+def mesh_summary(mesh: Any) -> dict[str, Any]:
+    """What summary.json records of the mesh: the axis sizes used and the devices/processes."""
+    import jax
+
+    return {
+        "mesh": {axis: int(size) for axis, size in mesh.shape.items()},
+        "num_devices": jax.device_count(),
+        "num_processes": jax.process_count(),
+    }
+
+
+def check_rollout_split(config: TrainConfig, mesh: Any) -> None:
+    """An RL step's rows (``prompts_per_step x group_size``) must split evenly into the
+    learner's minibatches and micro-batches, each over the mesh's data x fsdp devices:
+    otherwise padding rows would fill whole minibatches, which are skipped, and the run would
+    take fewer, larger optimizer steps than the same config on one device.
+
+    Raises:
+        ConfigError: naming the values and the multiple they need.
+    """
+    from agentrl.models.sharding import batch_shards
+
+    if config.algo not in ("grpo", "ppo"):
+        return
+    minibatches = (config.grpo if config.algo == "grpo" else config.ppo).num_minibatches
+    rows = config.rollout.prompts_per_step * config.rollout.group_size
+    shards = batch_shards(mesh)
+    part = config.update.micro_batch_rows or shards  # a minibatch's rows split into these
+    multiple = minibatches * part
+    if rows % multiple:
+        what = (
+            f"update.micro_batch_rows={part}"
+            if config.update.micro_batch_rows
+            else f"data x fsdp = {shards} devices"
+        )
+        raise ConfigError(
+            f"got rollout.prompts_per_step={config.rollout.prompts_per_step} x "
+            f"rollout.group_size={config.rollout.group_size} = {rows} rows per step, which do "
+            f"not split into {config.algo}.num_minibatches={minibatches} minibatches of "
+            f"whole multiples of {what}; need a multiple of {multiple} rows"
+        )
 
 
 def check_teacher(config: TrainConfig) -> None:
@@ -109,9 +160,12 @@ def max_turns(env: Any) -> int:
         return int(getattr(env, "max_turns", 1))
 
 
-def build_sampler(config: TrainConfig, model: Any, tokenizer: Any, *, multi_turn: bool) -> Any:
+def build_sampler(
+    config: TrainConfig, model: Any, tokenizer: Any, *, multi_turn: bool, mesh: Any = None
+) -> Any:
     """The sampler rollouts use, reading the live weights (``rollout.engine``; ``auto`` picks
-    the continuous engine for an env whose episodes take more than one turn)."""
+    the continuous engine for an env whose episodes take more than one turn), its KV cache
+    sharded on `mesh`."""
     import jax.numpy as jnp
 
     rollout = config.rollout
@@ -129,6 +183,7 @@ def build_sampler(config: TrainConfig, model: Any, tokenizer: Any, *, multi_turn
             seed=config.seed,
             num_slots=rollout.max_concurrency + rollout.group_size,
             cache_dtype=cache_dtype,
+            mesh=mesh,
         )
     from agentrl.sampling.jax_sampler import JaxSampler
 
@@ -139,6 +194,7 @@ def build_sampler(config: TrainConfig, model: Any, tokenizer: Any, *, multi_turn
         seed=config.seed,
         max_batch=rollout.max_concurrency,
         cache_dtype=cache_dtype,
+        mesh=mesh,
     )
 
 
@@ -248,19 +304,31 @@ class Trainer:
         resuming: bool = False,
     ) -> None:
         from agentrl.infra.checkpoint import Checkpointer
+        from agentrl.infra.mesh import make_mesh
 
         self.config, self.run, self.resuming = config, run, resuming
         self.started = time.perf_counter()
-        model, tokenizer = build_policy(config)
+        mesh = make_mesh(config.mesh)
+        check_rollout_split(config, mesh)
+        self.main = is_main()  # process 0 writes the run folder
+        model, tokenizer = build_policy(config, mesh)
         multi_turn = max_turns(data.split.env.env) > 1
-        sampler = build_sampler(config, model, tokenizer, multi_turn=multi_turn)
+        replica = hosts.SamplerReplica(model, config.mesh) if hosts.multi_process() else None
+        if replica is None:
+            sampler = build_sampler(config, model, tokenizer, multi_turn=multi_turn, mesh=mesh)
+        else:  # each process samples its share of a step on its own devices
+            sampler = build_sampler(
+                config, replica.model, tokenizer, multi_turn=multi_turn, mesh=replica.mesh
+            )
         self.loggers: dict[str, Any] = {}
         self.wandb = self._open_wandb()
         # On resume, each stream's log is cut back to the step its stage restarts from: RL
         # from its checkpoint, a re-run warm-start or control from 0 (set when known).
         self.restart: dict[str, int] = {}
-        self.trained = TrainedPrompts.open(run.data_dir, data.split)
-        self.ctx = RunContext(config, model, tokenizer, sampler, data.split, self._log)
+        record = run.data_dir if self.main else hosts.scratch_folder()
+        self.trained = TrainedPrompts.open(record, data.split)
+        self.ctx = RunContext(config, model, tokenizer, sampler, data.split, self._log, mesh=mesh)
+        self.ctx.replica = replica
         self.ctx.on_prompts = self.trained.add
         self.ctx.agent = data.agent
         self.ctx.pool = self._fit([c.example(tokenizer) for c in data.conversations], "pool")
@@ -271,7 +339,7 @@ class Trainer:
             from agentrl.models import load
 
             compute = jnp.dtype(config.model.dtypes().compute)
-            self.ctx.teacher = load(str(config.model.teacher), dtype=compute)[0]
+            self.ctx.teacher = load(str(config.model.teacher), dtype=compute, mesh=mesh)[0]
         # The pool exists only when a stage trains on it (warm-start, control or plain SFT).
         self.trained.add(data.pool_prompts)
         self.rl_ckpt = run.checkpointer(config.checkpoint)
@@ -283,6 +351,7 @@ class Trainer:
             from agentrl.train.server_rollout import ServerRollout
 
             self.server = ServerRollout(self.ctx, run.path, self.rl_ckpt.latest_step)
+        run.update_summary(mesh_summary(mesh))
 
     def _fit(self, examples: list[Any], what: str) -> list[Any]:
         """`examples` cut to ``model.max_context`` tokens, saying how many were."""
@@ -303,6 +372,8 @@ class Trainer:
 
     # -- logging --------------------------------------------------------------------------------
     def _log(self, stream: str, step: int, metrics: dict[str, Any]) -> None:
+        if not self.main:  # process 0 alone writes the logs (every process has the metrics)
+            return
         if stream not in self.loggers:
             from agentrl.infra.metrics import MetricsLogger
 
@@ -320,7 +391,7 @@ class Trainer:
         """The W&B mirror of ``logging.wandb``, or None; a resumed run continues its W&B run
         (its id is kept in the summary)."""
         settings = self.config.logging.wandb
-        if settings is None:
+        if settings is None or not self.main:
             return None
         from agentrl.infra.metrics import WandbLogger
 
@@ -442,6 +513,7 @@ class Trainer:
             return 0, 0.0
         restored = self.rl_ckpt.restore(latest, {"learner": learner.state_dict()})
         learner.load_state_dict(restored.state["learner"])
+        self.ctx.stale = True
         self.ctx.sampler.policy_version = latest  # trajectories say which update sampled them
         _say(f"resuming {self.run.path} at {self.config.algo} step {latest}")
         return latest, float((restored.data or {}).get("train_seconds", 0.0))
@@ -454,6 +526,7 @@ class Trainer:
             got = self.warm_ckpt.restore(0, {"learner": learner.state_dict()})
             learner.load_state_dict(got.state["learner"])
             _drop(learner)
+            self.ctx.stale = True
             before = run.read_summary().get("eval_before")
             if before is None:  # killed between the warm-start checkpoint and its eval
                 before = self.ctx.evaluate()
@@ -497,6 +570,7 @@ class Trainer:
         learner = sft_learner(self.ctx)
         got = self.warm_ckpt.restore(0, {"learner": learner.state_dict()})
         learner.load_state_dict(device_copy(host_copy(got.state["learner"])))
+        self.ctx.stale = True
         self.ctx.sampler.policy_version += 1
         steps, train_s, curve = timed_loop(
             self.ctx,
@@ -530,7 +604,7 @@ class Trainer:
         cfg = self.config
         if not cfg.checkpoint.export_hf:
             return
-        export_hf(self.ctx.model, self.ctx.tokenizer, self.run.path / "model")
+        hosts.export_policy(self.ctx.model, self.ctx.tokenizer, self.run.path / "model")
         if cfg.model.lora is None:
             return
         from agentrl.models.lora import adapters_off, save_adapter
@@ -545,7 +619,7 @@ class Trainer:
     def _plots(self) -> None:
         from agentrl.infra.plots import plot_metrics
 
-        if not self.config.logging.plots:
+        if not self.config.logging.plots or not self.main:
             return
         if self.run.metrics_path.is_file():  # no RL step ran when a run budget left no time
             plot_metrics(self.run.metrics_path, self.run.plots_dir, title=self.run.path.name)
@@ -623,12 +697,12 @@ def train(
             worked solutions for a warm-start), raised before the run folder is made.
     """
     data = prepare_data(config)
-    if resume is not None:
-        run = RunDir.open(resume)
-        trainer = Trainer(config, run, data, resuming=True)
-    else:
-        run = RunDir.create(run_dir, env=config.env.id, algo=config.algo, config=config)
-        trainer = Trainer(config, run, data)
+
+    def create() -> RunDir:
+        return RunDir.create(run_dir, env=config.env.id, algo=config.algo, config=config)
+
+    run = hosts.open_run(run_dir, resume, create)
+    trainer = Trainer(config, run, data, resuming=resume is not None)
     _say(f"run folder: {run.path}")
     run.update_summary({"run_dir": str(run.path)})
     return trainer.fit()

@@ -37,6 +37,11 @@ class RunContext:
     pool: list[Any] = field(default_factory=list)  # warm-start SequenceExamples
     pairs: list[Any] = field(default_factory=list)  # a preference file's PreferencePairs
     teacher: Any = None  # algo=distill's frozen teacher
+    mesh: Any = None  # the run's (data, fsdp, tp) mesh: learners shard on it
+    # Several processes: the sampler's own copy of the weights (`hosts.SamplerReplica`),
+    # refreshed when the sampler next runs after the weights changed (`stale`).
+    replica: Any = None
+    stale: bool = False
     # Told each RL rollout's prompts (the run's record of what it trained on).
     on_prompts: Callable[[Iterable[str | None]], None] = lambda prompts: None
     error_steps: int = 0  # RL steps that had failed episodes so far
@@ -48,6 +53,15 @@ class RunContext:
         keeps KV caches across calls (the continuous engine) drops the ones the old weights
         computed."""
         self.sampler.policy_version += 1
+        self.stale = True
+
+    def fresh_sampler(self) -> Any:
+        """The sampler, its replica of the weights brought up to date first (several
+        processes; a collective, reached at the same point by every process)."""
+        if self.replica is not None and self.stale:
+            self.replica.refresh(self.model)
+        self.stale = False
+        return self.sampler
 
     def report_errors(self, step: int, errors: list[Any], total: int) -> None:
         """Say why episodes failed, for the first few steps that had failures (the metric
@@ -72,7 +86,7 @@ class RunContext:
         )
         result = rollout(
             self.split.eval_env,
-            self.sampler,
+            self.fresh_sampler(),
             self.tokenizer,
             params=params,
             progress=False,
@@ -97,15 +111,23 @@ def _is_correct(trajectory: Any) -> bool:
 
 
 def _progress(ctx: RunContext, total: int, **kwargs: Any) -> Progress:
+    from agentrl.infra.distributed import is_main
+
     logging = ctx.config.logging
     return Progress(
-        total, enabled=logging.progress, interval_s=logging.progress_interval_s, **kwargs
+        total,
+        enabled=logging.progress and is_main(),
+        interval_s=logging.progress_interval_s,
+        **kwargs,
     )
 
 
 def host_copy(tree: Any) -> Any:
-    """A host (NumPy) copy that survives the learner donating the device buffers."""
-    return jax.tree.map(lambda x: np.array(x, copy=True), tree)
+    """A host (NumPy) copy that survives the learner donating the device buffers (of the
+    full values, when they span processes: a collective then)."""
+    from agentrl.infra.distributed import gather_to_host
+
+    return jax.tree.map(lambda x: np.array(x, copy=True), gather_to_host(tree))
 
 
 def device_copy(tree: Any) -> Any:
@@ -118,7 +140,11 @@ def sft_learner(ctx: RunContext) -> Any:
 
     cfg = ctx.config
     return SFTLearner(
-        cfg.warm_start.sft, ctx.model, pad_id=ctx.tokenizer.pad_token_id, update=cfg.update
+        cfg.warm_start.sft,
+        ctx.model,
+        pad_id=ctx.tokenizer.pad_token_id,
+        update=cfg.update,
+        mesh=ctx.mesh,
     )
 
 
@@ -211,7 +237,7 @@ def rl_learner(ctx: RunContext) -> Any:
 
     cfg, pad = ctx.config, ctx.tokenizer.pad_token_id
     temperature = cfg.rollout.temperature or 1.0
-    kw: dict[str, Any] = {"pad_id": pad, "update": cfg.update}
+    kw: dict[str, Any] = {"pad_id": pad, "update": cfg.update, "mesh": ctx.mesh}
     tempered = {"temperature": temperature}
     if cfg.algo == "grpo":
         return GRPOLearner(cfg.grpo.model_copy(update=tempered), ctx.model, **kw)
@@ -241,7 +267,7 @@ def rl_update(ctx: RunContext, learner: Any, step: int) -> tuple[dict[str, float
         return pool_sft_step(ctx, learner, step)
     if cfg.algo == "dpo" and ctx.pairs:
         return pair_step(ctx, learner, step)
-    trajs, rollout_s = sample_step(ctx, ctx.sampler, step)
+    trajs, rollout_s = sample_step(ctx, ctx.fresh_sampler(), step)
     return update_step(ctx, learner, step, trajs, rollout_s)
 
 
@@ -252,6 +278,7 @@ def _refills(cfg: TrainConfig) -> bool:
 def sample_step(ctx: RunContext, sampler: Any, step: int) -> tuple[list[Any], float]:
     """Step `step`'s rollout with `sampler` (its prompts and seeds derive from the step):
     ``(trajectories, seconds)``. The server backend runs this ahead, in a thread."""
+    from agentrl.infra.distributed import gather_objects
     from agentrl.rollout import rollout
     from agentrl.trainers.batching import informative_groups
 
@@ -260,6 +287,8 @@ def sample_step(ctx: RunContext, sampler: Any, step: int) -> tuple[list[Any], fl
     rounds = 1 + cfg.rollout.refill_rounds if _refills(cfg) else 1
     t0 = time.perf_counter()
     trajs: list[Any] = []
+    # Several processes: each runs its share of the groups; all learn from all of them.
+    part = (jax.process_index(), jax.process_count()) if jax.process_count() > 1 else None
     for round_ in range(rounds):
         if round_ and len(informative_groups(trajs)) >= prompts:
             break
@@ -269,7 +298,7 @@ def sample_step(ctx: RunContext, sampler: Any, step: int) -> tuple[list[Any], fl
             max_tokens=cfg.rollout.max_tokens,
             seed=cfg.seed * 1_000_003 + step * rounds + round_,
         )
-        trajs += rollout(
+        mine = rollout(
             ctx.split.env,
             sampler,
             ctx.tokenizer,
@@ -277,10 +306,12 @@ def sample_step(ctx: RunContext, sampler: Any, step: int) -> tuple[list[Any], fl
             progress=False,
             max_context=cfg.model.max_context,
             max_concurrency=cfg.rollout.max_concurrency,
+            part=part,
             **ctx.split.train_kwargs(
                 step, prompts, cfg.rollout.group_size, round=round_, rounds=rounds
             ),
         ).trajectories
+        trajs += gather_objects(mine) if part is not None else mine
     return trajs, time.perf_counter() - t0
 
 
@@ -390,10 +421,13 @@ def timed_loop(
 
     Returns (last step, training seconds, [(step, held-out accuracy)]).
     """
+    from agentrl.infra.distributed import agree
+
     every = ctx.config.eval.every
     bar = _progress(ctx, max_steps, initial=start_step, desc=stream)
     train_s, curve, step = 0.0, [], start_step
-    while step < max_steps and (budget_s is None or train_s < budget_s):
+    # A clock decides the end of a timed stage: process 0's, so that all stop together.
+    while step < max_steps and (budget_s is None or agree(train_s < budget_s)):
         t0 = time.perf_counter()
         metrics, tokens = step_fn(ctx, learner, step)
         step += 1

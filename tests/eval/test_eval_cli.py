@@ -90,12 +90,23 @@ def test_eval_model_and_run_folders_load_that_model(folders):
     assert _samples(folders, "by-model") == _samples(folders, "by-run")
 
 
+def test_eval_model_on_a_2x2x2_mesh_samples_the_same(folders):
+    if not _samples_exist(folders, "by-model"):
+        _eval(folders, "by-model", "--model", str(folders / "tiny5"))
+    mesh = ["--mesh", "data=2,fsdp=2,tp=2"]  # the in-process runs have 8 devices, data=8
+    _eval(folders, "by-mesh", "--model", str(folders / "tiny5"), *mesh)
+    assert _samples(folders, "by-mesh") == _samples(folders, "by-model")
+    argv = ["eval", "--suite", str(folders / "suite.yaml"), "--out", str(folders / "bad")]
+    assert main([*argv, "--model", str(folders / "tiny5"), "--mesh", "tp=8"]) == 2
+
+
 def test_eval_endpoint_against_agentrl_serve(folders):
     if not _samples_exist(folders, "by-model"):
         _eval(folders, "by-model", "--model", str(folders / "tiny5"))
     port = _free_port()
     url = f"http://127.0.0.1:{port}/v1"
     serve = [sys.executable, "-m", "agentrl", "serve", "--model", str(folders / "tiny5")]
+    serve += ["--mesh", "data=2,fsdp=2,tp=2"]  # 8 devices: the engine's cache rows and heads split
     proc = subprocess.Popen(
         [*serve, "--host", "127.0.0.1", "--port", str(port), "--served-model-name", "tiny5",
          "--max-context", "512"],

@@ -13,6 +13,7 @@ from flax import nnx
 from jax.sharding import PartitionSpec as P
 
 import agentrl.models as M
+from agentrl.infra.mesh import MeshConfig, make_mesh
 from agentrl.models.sharding import DECODER_RULES, path_str, spec_for
 
 # Every projection width divisible by both 2 and 4 so that each rule really splits.
@@ -26,7 +27,7 @@ CONFIG = M.Qwen2Config.tiny(
 def mesh() -> jax.sharding.Mesh:
     if jax.device_count() < 8:
         pytest.skip("needs 8 (fake) devices")
-    return M.make_mesh(data=1, fsdp=2, tp=4)
+    return make_mesh(MeshConfig(data=1, fsdp=2, tp=4))
 
 
 def batch() -> tuple[jax.Array, jax.Array, jax.Array]:

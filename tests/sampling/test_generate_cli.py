@@ -57,6 +57,9 @@ def test_greedy_matches_transformers(checkpoint, capsys):
             do_sample=False, max_new_tokens=20,
         )[0, len(ids):].tolist()  # fmt: skip
     assert out["token_ids"] == expected
+    sharded = _run(capsys, "--model", str(folder), "--prompt", prompt, "--chat", "--max-tokens",
+                   "20", "--json", "--mesh", "data=2,fsdp=2,tp=2")  # fmt: skip
+    assert sharded["token_ids"] == expected
     assert out["finish_reason"] == ("stop" if expected[-1] in tokenizer.eos_token_ids else "length")
     assert out["text"] == tokenizer.decode(expected, skip_special_tokens=True)
 
@@ -73,3 +76,12 @@ def test_plain_prompt_sampling_prints_text(checkpoint, capsys):
 def test_missing_folder_is_a_clear_error(tmp_path, capsys):
     assert main(["generate", "--model", str(tmp_path / "nope"), "--prompt", "x"]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_a_mesh_that_cannot_split_the_model_is_a_clear_error(checkpoint, capsys):
+    folder, _, _ = checkpoint
+    argv = ["--model", str(folder), "--prompt", "x", "--mesh", "data=2,tp=4"]  # 2 KV heads
+    assert main(["generate", *argv]) == 2
+    assert "mesh.tp=4, which does not divide the model's num_key_value_heads=2" in (
+        capsys.readouterr().err
+    )

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from trainer_helpers import make_model, make_trajectories
 
-from agentrl.models.sharding import make_mesh
+from agentrl.infra.mesh import MeshConfig, make_mesh
 from agentrl.trainers.grpo import GRPOConfig, GRPOLearner
 
 
@@ -19,7 +19,7 @@ def test_grpo_step_on_a_2x2x2_mesh_matches_one_device():
     config = GRPOConfig(kl_coef=0.05, optimizer={"name": "sgd", "lr": 0.5})
     trajs = make_trajectories(groups=2, group_size=4, env_tokens=True)
     results = []
-    for mesh in (None, make_mesh(data=2, fsdp=2, tp=2)):
+    for mesh in (None, make_mesh(MeshConfig(data=2, fsdp=2, tp=2))):
         learner = GRPOLearner(config, make_model(), mesh=mesh)
         metrics = learner.train_step(trajs)
         results.append((metrics, jax.tree.map(np.asarray, learner.params), learner))
