@@ -68,6 +68,12 @@ class MeshConfig(Config):
     tp: int = Field(
         default=1, description="Tensor parallel: splits each matmul's hidden dimension."
     )
+    devices: int | None = Field(
+        default=None,
+        ge=1,
+        description="Span only the first this many devices (one process only: e.g. 1 to leave "
+        "the others to an inference server); None: every device of every process.",
+    )
 
     @model_validator(mode="after")
     def _check_sizes(self) -> MeshConfig:

@@ -38,13 +38,25 @@ BATCH_AXES = ("data", "fsdp")  # the mesh axes a batch's leading dimension is sp
 
 
 def make_mesh(config: MeshConfig | None = None, devices: Sequence[Any] | None = None) -> Mesh:
-    """A ``(data, fsdp, tp)`` mesh over `devices` (default: all of them).
+    """A ``(data, fsdp, tp)`` mesh over `devices` (default: the first ``config.devices``, or
+    all of them).
 
     Over all devices it uses `jax.make_mesh`'s topology-aware device order (TPU/GPU). Axes are
     "auto" (GSPMD propagates shardings), as the models' partition rules expect.
     """
     config = config or MeshConfig()
     auto = (jax.sharding.AxisType.Auto,) * len(AXES)
+    if devices is None and config.devices is not None:
+        if jax.process_count() > 1:
+            raise ConfigError(
+                f"got mesh.devices={config.devices} in a run of {jax.process_count()} "
+                "processes; a multi-process mesh spans every device (leave it unset)"
+            )
+        if config.devices > jax.device_count():
+            raise ConfigError(
+                f"got mesh.devices={config.devices}, but {jax.device_count()} are available"
+            )
+        devices = jax.devices()[: config.devices]
     if devices is None:
         return jax.make_mesh(config.resolve(jax.device_count()), AXES, axis_types=auto)
     devices = list(devices)

@@ -308,8 +308,10 @@ class Trainer:
 
         self.config, self.run, self.resuming = config, run, resuming
         self.started = time.perf_counter()
-        mesh = make_mesh(config.mesh)
-        check_rollout_split(config, mesh)
+        full_mesh = make_mesh(config.mesh)
+        check_rollout_split(config, full_mesh)
+        # A mesh of one device places nothing: such a run keeps plain single-device arrays.
+        mesh = full_mesh if full_mesh.size > 1 else None
         self.main = is_main()  # process 0 writes the run folder
         model, tokenizer = build_policy(config, mesh)
         multi_turn = max_turns(data.split.env.env) > 1
@@ -351,7 +353,7 @@ class Trainer:
             from agentrl.train.server_rollout import ServerRollout
 
             self.server = ServerRollout(self.ctx, run.path, self.rl_ckpt.latest_step)
-        run.update_summary(mesh_summary(mesh))
+        run.update_summary(mesh_summary(full_mesh))
 
     def _fit(self, examples: list[Any], what: str) -> list[Any]:
         """`examples` cut to ``model.max_context`` tokens, saying how many were."""

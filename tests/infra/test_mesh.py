@@ -87,3 +87,13 @@ def test_shard_model_places_every_parameter_on_the_mesh():
     for old, new in zip(jax.tree.leaves(before), jax.tree.leaves(after), strict=True):
         assert np.array_equal(old, np.asarray(new))
         assert new.sharding.mesh.shape == mesh.shape and len(new.addressable_shards) == 8
+
+
+def test_devices_spans_the_first_devices_only():
+    mesh = make_mesh(MeshConfig(data=-1, tp=2, devices=4))
+    assert dict(mesh.shape) == {"data": 2, "fsdp": 1, "tp": 2}
+    assert list(mesh.devices.flat) == jax.devices()[:4]
+    with pytest.raises(ConfigError, match=r"mesh\.devices=9, but 8 are available"):
+        make_mesh(MeshConfig(devices=9))
+    with pytest.raises(ConfigError, match="= 2 devices, but 4 are available"):
+        make_mesh(MeshConfig(data=2, devices=4))

@@ -77,10 +77,9 @@ def test_a_run_reads_every_field_of_its_config(tmp_path: Path, monkeypatch) -> N
             "model.tiny.num_hidden_layers=1", "model.max_context=96", "warm_start.max_steps=1",
             "warm_start.eval_every=1", "warm_start.pool_size=8", "warm_start.batch_size=4",
             "eval.num_problems=4", "eval.max_tokens=8", "eval.every=1",
-            "rollout.prompts_per_step=4", "rollout.group_size=2", "grpo.num_minibatches=1",
-            "rollout.max_tokens=8",
+            "rollout.prompts_per_step=2", "rollout.group_size=2", "rollout.max_tokens=8",
             "rollout.refill_rounds=1", "schedule.max_steps=1", "schedule.time_budget_s=60",
-            "control=sft", "logging.progress=false",
+            "control=sft", "logging.progress=false", "mesh.devices=1",
         ],
     )  # fmt: skip
     from agentrl.train.pipeline import train

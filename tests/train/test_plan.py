@@ -30,6 +30,7 @@ from agentrl.train.plan_check import parse_bytes
 # A run small enough for seconds on CPU that still has every program the plan compiles:
 # rollout and eval sampling, reference scoring (kl_coef > 0), advantages and the update.
 TINY = [
+    "mesh.devices=1",  # the plan is of one device; the run must be too (tests have 8)
     "model.tiny.num_hidden_layers=1",
     "model.max_context=96",
     "warm_start.enabled=false",

@@ -94,7 +94,7 @@ def test_a_run_mirrors_its_metrics_to_wandb(fake_wandb: list[FakeRun], tmp_path:
             "rollout.prompts_per_step=2", "rollout.group_size=2", "rollout.max_tokens=8",
             "schedule.max_steps=2", "schedule.time_budget_s=null", "logging.progress=false",
             "logging.plots=false", "logging.wandb.project=agentrl-demo",
-            "logging.wandb.name=tiny",
+            "logging.wandb.name=tiny", "mesh.devices=1",
         ],
     )  # fmt: skip
     summary = train(config, run_dir=tmp_path / "run")
