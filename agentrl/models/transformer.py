@@ -182,7 +182,28 @@ def _layer_runner(remat: Remat | bool) -> Any:
         return _run_layer
     if mode != "layer" and mode not in _REMAT_POLICIES:
         raise ModelError(f"got remat={remat!r}, need one of none, layer, dots")
-    return nnx.remat(_run_layer, policy=_REMAT_POLICIES.get(mode))
+    policy = _REMAT_POLICIES.get(mode)
+
+    def run(
+        layer: DecoderLayer,
+        x_btd: jax.Array,
+        positions_bt: jax.Array,
+        valid_bs: jax.Array,
+        cache: LayerCache | None,
+        start: jax.Array,
+    ) -> tuple[jax.Array, LayerCache | None]:
+        # A pure function of the layer's state under jax.checkpoint: nnx.remat would write
+        # the state back into the layer's variables, which fails for a layer merged in the
+        # update's trace with LoRA adapters ("Cannot mutate Param from a different trace").
+        graphdef, state = nnx.split(layer)
+
+        def pure(state: Any, x_btd: jax.Array) -> jax.Array:
+            out, _ = nnx.merge(graphdef, state)(x_btd, positions_bt, valid_bs, cache, start)
+            return out
+
+        return jax.checkpoint(pure, policy=policy)(state, x_btd), cache
+
+    return run
 
 
 def _run_layer(
