@@ -169,7 +169,8 @@ def test_agent_program_trains_one_step(tmp_path: Path) -> None:
     run = tmp_path / "run"
     sets = ["warm_start.enabled=false", "model.tiny.num_hidden_layers=1", "eval.num_problems=4",
             "eval.max_tokens=8", "rollout.prompts_per_step=2", "rollout.group_size=2",
-            "rollout.max_tokens=16", "logging.tensorboard=false"]  # fmt: skip
+            "rollout.max_tokens=16", "logging.tensorboard=false",
+            "mesh.devices=1"]  # one of the 8 fake devices the test session asks for  # fmt: skip
     flags = [x for s in sets for x in ("--set", s)]
     out = _run("agent_program.py", "1", "--run-dir", str(run), "--quiet", *flags, timeout=600)
     assert json.loads(out.strip().splitlines()[-1])["steps"] == 1

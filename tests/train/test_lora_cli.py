@@ -21,6 +21,7 @@ from agentrl.cli import main
 TINY = [
     "--quiet",
     "--set", "warm_start.enabled=false",
+    "--set", "mesh.devices=1",  # in-process: one of the session's 8 fake devices
     "--set", "schedule.max_steps=2",
     "--set", "schedule.run_budget_s=null",
     "--set", "rollout.prompts_per_step=2",
