@@ -8,8 +8,7 @@ mesh has, compiling the run's programs on abstract shapes. The config.json files
     python benchmarks/plans.py                  # all four: a JSON line each, then a table
     python benchmarks/plans.py qwen3-0.6b       # one case
 
-The train config has no mesh setting yet (a run is one device); the sharded cases pass the
-mesh to the planner directly.
+The sharded cases set ``mesh.*`` as a run would (``--set mesh.fsdp=8``).
 """
 
 from __future__ import annotations
@@ -57,19 +56,18 @@ CASES: dict[str, tuple[str, int, int, dict[str, int] | None, list[str]]] = {
 
 def run_case(name: str) -> dict[str, Any]:
     from agentrl.config import load_config
-    from agentrl.infra.configs import MeshConfig
     from agentrl.train.config import PRESETS, TrainConfig
     from agentrl.train.plan_check import plan_in_subprocess
 
     folder, devices, gb, mesh, sets = CASES[name]
-    overrides = [f"model.path={HERE / 'models' / folder}", *sets]
+    axes = [f"mesh.{k}={v}" for k, v in (mesh or {}).items()]
+    overrides = [f"model.path={HERE / 'models' / folder}", *axes, *sets]
     config = load_config(TrainConfig, PRESETS / "deepscaler-hf.yaml", overrides)
     started = time.perf_counter()
     out = plan_in_subprocess(
         config,
         devices=devices,
         device_memory=gb * GB,
-        mesh=None if mesh is None else MeshConfig(**mesh),
     )
     out["case"] = {"name": name, "devices": devices, "gb_per_device": gb, "mesh": mesh}
     out["case"]["overrides"] = sets

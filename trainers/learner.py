@@ -218,8 +218,10 @@ class Learner(abc.ABC):
     def _opt_shardings(self) -> Any:
         """Optimizer-state shardings: every params-shaped part (Adam's moments) sharded as
         its parameters, the rest (step counts) replicated; None (let jit choose) off a mesh."""
-        if self.mesh is None:
-            return None
+        if self.mesh is None or any(
+            isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(self.params)
+        ):
+            return None  # traced (the memory plan builds learners abstractly and places these)
         from jax.sharding import PartitionSpec
 
         param_shardings = jax.tree.map(lambda x: x.sharding, self.params)

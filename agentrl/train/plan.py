@@ -209,7 +209,7 @@ def build_residents(
     def build(state: Any) -> Any:
         live = nnx.merge(graphdef, state)
         stub = SimpleNamespace(policy_version=0)  # what attach_adapters tells a sampler
-        ctx = RunContext(config, live, tokenizer, stub, None, lambda *a: None)  # type: ignore[arg-type]
+        ctx = RunContext(config, live, tokenizer, stub, None, lambda *a: None, mesh=mesh)  # type: ignore[arg-type]
         if adapters:  # the RL stage: model.quantize and model.lora, as the pipeline attaches them
             from agentrl.train.stages import attach_adapters
 
@@ -248,6 +248,13 @@ def build_residents(
     shardings = jax.tree.leaves(compiled.output_shardings)
     flat = [jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh) for s, sh in zip(shapes, shardings)]
     layout = holder["layout"]
+    learner = holder["learner"]
+    if mesh is not None:  # the optimizer state as the learner places it on a real mesh
+        slots = next(entry[2] for entry in layout if entry[0] == "optimizer_state")
+        learner.params = jax.tree.unflatten(layout[1][1], [flat[i] for i in layout[1][2]])
+        placed = jax.tree.leaves(learner._opt_shardings())
+        for i, sharding in zip(slots, placed):
+            flat[i] = jax.ShapeDtypeStruct(flat[i].shape, flat[i].dtype, sharding=sharding)
     trees = [jax.tree.unflatten(treedef, [flat[i] for i in slots]) for _, treedef, slots in layout]
     groups = dict.fromkeys(("parameters", "master_weights", "optimizer_state", "reference"), 0)
     counted: set[int] = set()
@@ -330,11 +337,13 @@ class Planner:
             )
         self.prompt_tokens = max(1, min(prompt_tokens, ctx - 1))
         self.model, self.tokenizer = abstract_policy(config)
-        self.mesh = None
-        if mesh is not None:
-            from agentrl.infra.mesh import make_mesh
+        from agentrl.infra.mesh import make_mesh
+        from agentrl.train.pipeline import check_rollout_split
 
-            self.mesh = make_mesh(mesh)
+        # As the run: the config's mesh, and a mesh of one device places nothing.
+        full = make_mesh(config.mesh if mesh is None else mesh)
+        check_rollout_split(config, full)
+        self.mesh = full if full.size > 1 else None
         self.programs: list[Program] = []
 
     # -- placement ---------------------------------------------------------------------------
@@ -406,7 +415,7 @@ class Planner:
                 f"got rollout.engine={cfg.rollout.engine!r} (the continuous engine here): the "
                 "plan covers the static sampler (rollout.engine=static) only"
             )
-        sampler = build_sampler(cfg, self.model, self.tokenizer, multi_turn=False)
+        sampler = build_sampler(cfg, self.model, self.tokenizer, multi_turn=False, mesh=self.mesh)
         ctx, p_len = cfg.model.max_context, self.prompt_tokens
         cases = []
         if stage == "rl":
@@ -424,7 +433,9 @@ class Planner:
         graphdef = residents.graphdef
         seen = set()
         for name, rows, unique, budget, params in cases:
-            b, u, p, d = padded_shapes(rows, unique, p_len, budget, sampler.min_bucket)
+            b, u, p, d = padded_shapes(
+                rows, unique, p_len, budget, sampler.min_bucket, sampler._shards
+            )
             key = (b, u, p, d, params.temperature == 0)
             if key in seen:
                 continue
@@ -560,11 +571,10 @@ def plan(
         device_memory: bytes per device to check against (default: the device's own limit,
             when JAX reports one).
         prompt_tokens: prompt length the sampler programs are planned for (default 256).
-        mesh: a `agentrl.infra.mesh.MeshConfig` over every device of this process (fake CPU
-            devices on a laptop: ``XLA_FLAGS=--xla_force_host_platform_device_count=8``):
-            weights placed by the family's partition rules, batches split over data x fsdp.
-            The train config has no mesh setting yet, so a run is one device; this plans the
-            layout the learners' ``mesh`` argument gives.
+        mesh: a `agentrl.infra.mesh.MeshConfig` instead of the config's ``mesh``, over the
+            devices of this process (fake CPU devices on a laptop:
+            ``XLA_FLAGS=--xla_force_host_platform_device_count=8``; `plan_in_subprocess`
+            starts such a process).
     """
     started = time.perf_counter()
     planner = Planner(config, prompt_tokens, mesh)

@@ -8,6 +8,7 @@ the run, naming settings that would make it fit (`suggestions`).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -30,17 +31,6 @@ def parse_bytes(text: str) -> int:
     number, prefix, binary = float(match.group(1)), match.group(2), match.group(3)
     power = " kmgt".index(prefix) if prefix else 0
     return int(number * (1024 if binary else 1000) ** power)
-
-
-def has_setting(config: TrainConfig, dotted: str) -> bool:
-    """Whether `dotted` names a field of the config tree (suggestions name real settings only)."""
-    node: Any = type(config)
-    for part in dotted.split("."):
-        fields = getattr(node, "model_fields", None)
-        if fields is None or part not in fields:
-            return False
-        node = fields[part].annotation
-    return True
 
 
 def suggestions(config: TrainConfig, residents: Residents, peak: Program, budget: int) -> list[str]:
@@ -68,8 +58,7 @@ def suggestions(config: TrainConfig, residents: Residents, peak: Program, budget
                 out.append("model.remat=layer (recompute layer activations in the backward pass)")
     if config.model.dtypes().params == "float32":
         out.append("model.param_dtype=bfloat16 (half the weights, gradients and caches)")
-    if has_setting(config, "mesh"):
-        out.append("mesh.fsdp over more devices (splits parameters and optimizer state)")
+    out.append("mesh.fsdp over more devices (splits parameters and optimizer state)")
     if config.model.lora is None:
         out.append("model.lora (train adapters: no optimizer state for the base)")
     if config.model.quantize is None:
@@ -112,7 +101,6 @@ def plan_in_subprocess(
     *,
     devices: int = 1,
     device_memory: int | None = None,
-    mesh: Any = None,
     prompt_tokens: int | None = None,
 ) -> dict[str, Any]:
     """`plan` in a fresh CPU process with `devices` fake devices and `CPU_PLAN_FLAGS`: how a
@@ -132,7 +120,6 @@ def plan_in_subprocess(
     request = {
         "config": config.model_dump(mode="json"),
         "device_memory": device_memory,
-        "mesh": None if mesh is None else mesh.model_dump(mode="json"),
         "prompt_tokens": prompt_tokens,
     }
     proc = subprocess.run(
@@ -154,21 +141,27 @@ def _child() -> None:
     import sys
 
     from agentrl.errors import AgentRLError
-    from agentrl.infra.configs import MeshConfig
 
     request = json.loads(sys.stdin.read())
-    mesh = request["mesh"]
     try:
         out = plan(
             TrainConfig.model_validate(request["config"]),
             device_memory=request["device_memory"],
-            mesh=None if mesh is None else MeshConfig.model_validate(mesh),
             prompt_tokens=request["prompt_tokens"],
         )
     except AgentRLError as e:
         print(f"agentrl: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
     print(json.dumps(out))
+
+
+def mesh_devices(config: TrainConfig) -> int:
+    """How many devices the config's mesh names (``mesh.devices``, or its fixed axes; a -1
+    axis counts 1): the fake CPU devices a plan of it needs."""
+    mesh = config.mesh
+    if mesh.devices is not None:
+        return mesh.devices
+    return math.prod(s for s in (mesh.data, mesh.fsdp, mesh.tp) if s != -1)
 
 
 def check_plan(
@@ -184,7 +177,8 @@ def check_plan(
     import sys
 
     if jax.default_backend() == "cpu":
-        result = plan_in_subprocess(config, device_memory=device_memory)
+        devices = mesh_devices(config)
+        result = plan_in_subprocess(config, devices=devices, device_memory=device_memory)
     else:  # on the accelerator itself: its own compiler's figures
         result = plan(config, device_memory=device_memory)
     if print_plan:

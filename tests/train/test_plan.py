@@ -216,3 +216,13 @@ def test_plan_keys_and_breakdown_add_up(measured: tuple[Recorder, dict[str, Any]
     assert out["breakdown"]["parameters"] == 4 * n
     assert out["breakdown"]["reference"] == 4 * n
     assert 8 * n <= out["breakdown"]["optimizer_state"] <= 8 * n + 64
+
+
+def test_a_sharded_plan_splits_the_resident_state(
+    measured: tuple[Recorder, dict[str, Any]],
+) -> None:
+    one = measured[1]
+    two = plan(tiny_config("mesh.devices=2", "mesh.data=1", "mesh.fsdp=2"))
+    assert two["num_devices"] == 2 and two["settings"]["mesh"] == {"data": 1, "fsdp": 2, "tp": 1}
+    for part in ("parameters", "reference", "optimizer_state"):  # norms stay whole: not half
+        assert 0.5 * one["breakdown"][part] <= two["breakdown"][part] < 0.6 * one["breakdown"][part]
