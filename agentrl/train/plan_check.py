@@ -51,7 +51,8 @@ def suggestions(config: TrainConfig, residents: Residents, peak: Program, budget
                 out.append(f"rollout.max_concurrency={fit} (now {config.rollout.max_concurrency})")
         elif peak.name in ("update", "sft_update", "reference"):
             rows = config.update.micro_batch_rows or _update_rows(config, peak.name)
-            fit = _power_of_two_below(rows * share)
+            shards = residents.learner.batch_shards  # a micro-batch splits over them
+            fit = _power_of_two_below(rows * share) // shards * shards
             if fit >= 1 and fit < rows:
                 out.append(f"update.micro_batch_rows={fit} (now {rows} rows per pass)")
             if config.model.remat == "none":
