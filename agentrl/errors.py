@@ -100,6 +100,23 @@ class WorkerError(ToolError):
     """The function raised in the worker; the message is the worker's."""
 
 
+class WeightSyncError(AgentRLError):
+    """A server refused a weight push, reported other weights than the trainer's, or could
+    not be reached: rollouts must not continue on a policy the trainer does not know."""
+
+
+class ServerUnreachable(WeightSyncError):
+    """The push could not reach the server at all (down or restarting)."""
+
+
+class AsyncRolloutError(AgentRLError):
+    """The server backend cannot go on: endpoints down too long, or a weight sync refused."""
+
+
+class ServerLaunchError(AgentRLError):
+    """A launched ``agentrl serve`` did not come up (its log's tail says why)."""
+
+
 def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str:
     """A ' Did you mean ...?' suffix for an error message, or '' when nothing is close."""
     close = difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.5)

@@ -37,18 +37,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from agentrl.errors import AgentRLError
+from agentrl.errors import ServerUnreachable, WeightSyncError
 
 MANIFEST = "agentrl_weights.json"
-
-
-class WeightSyncError(AgentRLError):
-    """A server refused a weight push, reported other weights than the trainer's, or could
-    not be reached: rollouts must not continue on a policy the trainer does not know."""
-
-
-class ServerUnreachable(WeightSyncError):
-    """The push could not reach the server at all (down or restarting)."""
 
 
 @dataclass(frozen=True)

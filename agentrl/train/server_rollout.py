@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agentrl.errors import AgentRLError, SamplerError
+from agentrl.errors import AsyncRolloutError, SamplerError
 from agentrl.sampling.weight_sync import (
     Published,
     ServerKind,
@@ -41,10 +41,6 @@ from agentrl.sampling.weight_sync import (
     WeightPusher,
     WeightSyncError,
 )
-
-
-class AsyncRolloutError(AgentRLError):
-    """The server backend cannot go on: endpoints down too long, or a weight sync refused."""
 
 
 def staleness_filter(

@@ -19,11 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentrl.errors import AgentRLError
-
-
-class ServerLaunchError(AgentRLError):
-    """A launched ``agentrl serve`` did not come up (its log's tail says why)."""
+from agentrl.errors import ServerLaunchError
 
 
 def free_port(host: str = "127.0.0.1") -> int:
