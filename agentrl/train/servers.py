@@ -105,9 +105,9 @@ class ServerFleet:
             )
             self._supervisor.start()
 
-    def _spawn(self, server: _Server) -> None:
+    def _spawn(self, server: _Server, source: Path | None = None) -> None:
         cmd = [
-            sys.executable, "-m", "agentrl", "serve", "--model", str(self.current()),
+            sys.executable, "-m", "agentrl", "serve", "--model", str(source or self.current()),
             "--port", str(server.port), "--served-model-name", "policy", *self.serve_args,
         ]  # fmt: skip
         log = open(server.log, "ab")  # noqa: SIM115 - the child owns it
@@ -156,12 +156,25 @@ class ServerFleet:
                 print(f"agentrl: {note}", file=sys.stderr, flush=True)
                 server.restarts += 1
                 try:
-                    self._spawn(server)
-                    self._wait(server)
+                    self._restart(server)
                     if self.on_restart is not None and not self._closed.is_set():
                         self.on_restart(server.url)
                 except Exception as e:  # counted; the client's retries cover the gap
                     self.restart_errors.append(f"server #{server.index}: {e}")
+
+    def _restart(self, server: _Server, attempts: int = 3) -> None:
+        """Start `server` again from the newest weights. A server takes seconds to load, and
+        the trainer may publish newer versions meanwhile and prune the one it was loading:
+        then it starts again from the newest, rather than counting a failure."""
+        for attempt in range(attempts):
+            source = self.current()
+            try:
+                self._spawn(server, source)
+                self._wait(server)
+                return
+            except ServerLaunchError:
+                if source.exists() or attempt == attempts - 1:
+                    raise
 
     def kill(self, index: int) -> None:
         """Kill server `index` abruptly (as a crash would); the supervisor restarts it."""
