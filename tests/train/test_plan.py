@@ -80,6 +80,8 @@ class Recorder:
     """Wraps `jax.jit` so that every device program a run calls records its peak bytes."""
 
     def __init__(self) -> None:
+        # Arrays alive before the run (left by earlier tests in this process) are not the run's.
+        self.before = {x.unsafe_buffer_pointer() for x in jax.live_arrays()}
         self.real_jit = jax.jit
         self.peaks: dict[str, int] = {}
         self.prompt_slots = 0
@@ -103,6 +105,7 @@ class Recorder:
         # Two array objects may share one buffer (an Orbax save leaves a zero-copy alias of
         # each saved array on CPU): count each buffer once.
         buffers = {x.unsafe_buffer_pointer(): x.nbytes for x in jax.live_arrays()}
+        buffers = {ptr: n for ptr, n in buffers.items() if ptr not in self.before}
         live = sum(buffers.values())
         key = repr(jax.tree.map(lambda x: getattr(x, "shape", x), (args, kwargs)))
         if key not in self._stats:
