@@ -123,13 +123,14 @@ def one_layout(folder: Path, work: Path, size: str, devices: int) -> dict[str, A
     if code not in (0, 1):
         raise SystemExit(f"agentrl train --plan failed ({code}) for {devices} devices")
     code, rss, _, wall = run_agentrl(train_args(folder, run_dir, size, layout), devices)
-    if code != 0:
-        raise SystemExit(f"agentrl train failed ({code}) for {devices} devices")
     per_device = plan.get("per_device_bytes", 0)
+    # A run that fails (-9: the kernel's OOM killer) is a result too: its peak beside the plan.
+    failed = {"error": f"agentrl train exited with {code}"} if code != 0 else {}
     return {
         "devices": devices,
         "mesh": layout or None,
-        "steps": step_seconds(run_dir),
+        **failed,
+        "steps": step_seconds(run_dir) if (run_dir / "metrics.jsonl").is_file() else [],
         "wall_seconds": round(wall, 1),
         "peak_rss_bytes": rss,
         "baseline_rss_bytes": baseline_rss(devices),
