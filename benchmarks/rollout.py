@@ -82,7 +82,7 @@ def make_sampler(
         tok = builtin_tiny_tokenizer()
         reply = "Let me think. 2+2=4, so the answer is \\boxed{4}."
         return ScriptedSampler(tok, [reply], delay_s=args.scripted_delay), tok, "scripted"
-    from agentrl.sampling.engine import EngineSampler
+    from agentrl.sampling.engine_sampler import EngineSampler
     from agentrl.sampling.jax_sampler import JaxSampler
     from agentrl.testing import tiny_model
 

@@ -152,7 +152,7 @@ def time_jax(sampler: JaxSampler, prompts: list[list[int]], repeats: int) -> Tim
 
 
 def engine_sampler(model: CausalLM, tokenizer: Any) -> Any:
-    from agentrl.sampling.engine import EngineSampler
+    from agentrl.sampling.engine_sampler import EngineSampler
 
     return EngineSampler(
         model, tokenizer, max_context=PROMPT_LEN + NEW_TOKENS, num_slots=64, prefix_reuse=False

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     sampler: Sampler
     if args.engine == "continuous":
-        from agentrl.sampling.engine import EngineSampler
+        from agentrl.sampling.engine_sampler import EngineSampler
 
         sampler = EngineSampler(
             model,

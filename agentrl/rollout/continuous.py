@@ -27,7 +27,8 @@ from agentrl.trajectory import Trajectory
 
 if TYPE_CHECKING:
     from agentrl.rollout.engine import RolloutResult, _Runner
-    from agentrl.sampling.engine import Engine, Request
+    from agentrl.sampling.engine import Engine
+    from agentrl.sampling.requests import Request
 
 
 class ContinuousLoop:

@@ -19,7 +19,7 @@ __all__ = [
 
 _LAZY = {
     "Engine": "agentrl.sampling.engine",
-    "EngineSampler": "agentrl.sampling.engine",
+    "EngineSampler": "agentrl.sampling.engine_sampler",
     "JaxSampler": "agentrl.sampling.jax_sampler",
     "OpenAISampler": "agentrl.sampling.openai_client",
 }

@@ -43,11 +43,8 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import dataclasses
 import functools
-import queue
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -68,108 +65,13 @@ from agentrl.sampling._engine_ops import (
     ladder,
     prefill,
 )
-from agentrl.sampling.base import Completion, FinishReason, Sampler, SamplingParams
+from agentrl.sampling.base import FinishReason, SamplingParams
+from agentrl.sampling.requests import EngineStats, Request
 from agentrl.sampling.stops import first_stop
 from agentrl.shapes import bucket
 
 _FREE, _PREFILL, _DECODE, _RESIDENT = "free", "prefill", "decode", "resident"
 _MIN_SHARED = 8  # a shared prefix shorter than this is prefilled rather than copied
-
-
-class Request:
-    """One completion in the engine: submitted, then its tokens arrive as they are decoded.
-
-    Attributes:
-        prompt: the prompt token ids.
-        params: its sampling values (``n`` is ignored: one request is one completion).
-        token_ids / logprobs: what has been generated so far.
-        finish_reason: set when done.
-        cached_tokens: prompt tokens whose KV was reused instead of prefilled.
-        prefilled_tokens: prompt tokens prefilled.
-    """
-
-    def __init__(
-        self,
-        prompt: list[int],
-        params: SamplingParams,
-        key: jax.Array,
-        budget: int,
-        on_token: Callable[[Request, list[int], list[float]], None] | None,
-    ) -> None:
-        self.prompt = prompt
-        self.params = params
-        self.key = key
-        self.budget = budget
-        self.on_token = on_token
-        self.token_ids: list[int] = []
-        self.logprobs: list[float] = []
-        self.finish_reason: FinishReason | None = None
-        self.error: str | None = None
-        self.cached_tokens = 0
-        self.prefilled_tokens = 0
-        self.submitted_at = time.perf_counter()
-        self.first_token_at: float | None = None
-        self.slot = -1
-        self.prefilled = 0  # prompt tokens whose KV is in the row so far
-        self.cut: int | None = None  # stop-string cut
-        self._done = threading.Event()
-        self._callbacks: list[Callable[[Request], None]] = []
-        self._stream: queue.SimpleQueue[tuple[list[int], list[float]] | None] | None = None
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-    def stream(self) -> queue.SimpleQueue[tuple[list[int], list[float]] | None]:
-        """A queue of ``(new token ids, their log-probs)`` chunks as decoded; None ends it.
-        Call before the engine runs the request (right after `Engine.submit`)."""
-        if self._stream is None:
-            self._stream = queue.SimpleQueue()
-            if self.token_ids:
-                self._stream.put((list(self.token_ids), list(self.logprobs)))
-            if self.done:
-                self._stream.put(None)
-        return self._stream
-
-    def _emit(self, ids: list[int], logprobs: list[float]) -> None:
-        if self.first_token_at is None and ids:
-            self.first_token_at = time.perf_counter()
-        self.token_ids += ids
-        self.logprobs += logprobs
-        if self._stream is not None and ids:
-            self._stream.put((ids, logprobs))
-        if self.on_token is not None and ids:
-            self.on_token(self, ids, logprobs)
-
-    def add_done_callback(self, fn: Callable[[Request], None]) -> None:
-        """Call ``fn(request)`` when it finishes (from the engine's thread), or now if done."""
-        self._callbacks.append(fn)
-        if self.done:
-            fn(self)
-
-    def _finish(self, reason: FinishReason) -> None:
-        self.finish_reason = reason
-        self._done.set()
-        if self._stream is not None:
-            self._stream.put(None)
-        for fn in self._callbacks:
-            fn(self)
-
-
-@dataclasses.dataclass
-class EngineStats:
-    """Counters: tokens prefilled (real, without padding), reused from cache, generated."""
-
-    prefill_tokens: int = 0
-    cached_tokens: int = 0
-    generated_tokens: int = 0
-    prefill_calls: int = 0
-    decode_rounds: int = 0
-    row_copies: int = 0
-    evictions: int = 0
 
 
 class Engine:
@@ -668,107 +570,3 @@ def _common_prefix(tokens: list[int], arr: np.ndarray) -> int:
         return 0
     eq = np.asarray(tokens[:n], np.int64) == arr[:n]
     return n if eq.all() else int(np.argmin(eq))
-
-
-class EngineSampler(Sampler):
-    """`Sampler` over an `Engine`: `generate` submits every row and drives the engine until
-    they are done; `engine` is there for callers that stream or submit as they go (rollouts,
-    the server).
-
-    Args:
-        model, tokenizer: as for `JaxSampler`.
-        max_context: prompt + completion tokens per sequence at most.
-        seed: the engine's key for unseeded requests.
-        **engine_kwargs: `Engine` options (``num_slots``, ``prefix_reuse``, ...).
-
-    Attributes:
-        last_stats: the last `generate` call's prefill and decode wall time and token counts.
-    """
-
-    def __init__(
-        self, model: Any, tokenizer: Any, *, max_context: int = 4096, seed: int = 0,
-        **engine_kwargs: Any,
-    ) -> None:  # fmt: skip
-        self.engine = Engine(model, tokenizer, max_context=max_context, seed=seed, **engine_kwargs)
-        self.model = model
-        self.tokenizer = tokenizer
-        self.max_context = max_context
-        self._version = 0
-        self._key = jax.random.PRNGKey(seed)
-        self.last_stats: dict[str, float] = {}
-
-    @property
-    def policy_version(self) -> int:  # type: ignore[override]
-        return self._version
-
-    @policy_version.setter
-    def policy_version(self, value: int) -> None:
-        if value != self._version:
-            self.engine.flush()  # cached prefixes were computed with the old weights
-        self._version = value
-
-    @property
-    def num_compilations(self) -> int:
-        return self.engine.num_compilations
-
-    def _split(self) -> jax.Array:
-        self._key, key = jax.random.split(self._key)
-        return key
-
-    def submit(
-        self,
-        prompt: Sequence[int],
-        params: SamplingParams,
-        *,
-        on_token: Callable[[Request, list[int], list[float]], None] | None = None,
-    ) -> list[Request]:
-        """Queue `params.n` completions of `prompt` (keys as in `generate`); the engine runs
-        them when driven (`Engine.step`) or on its background thread (`Engine.start`)."""
-        base = jax.random.PRNGKey(params.seed) if params.seed is not None else self._split()
-        return [
-            self.engine.submit(prompt, params, key=jax.random.fold_in(base, j), on_token=on_token)
-            for j in range(params.n)
-        ]
-
-    def generate(
-        self, prompts: Sequence[Sequence[int]], params: SamplingParams
-    ) -> list[list[Completion]]:
-        base = jax.random.PRNGKey(params.seed) if params.seed is not None else self._split()
-        started = time.perf_counter()
-        requests = []
-        for i, prompt in enumerate(prompts):
-            for j in range(params.n):
-                row = i * params.n + j
-                requests.append(
-                    self.engine.submit(prompt, params, key=jax.random.fold_in(base, row))
-                )
-        self.engine.run_until(requests)
-        first = max((r.first_token_at or started) for r in requests)
-        end = time.perf_counter()
-        self.last_stats = {
-            "prefill_s": first - started,
-            "decode_s": end - first,
-            "prompt_tokens": float(sum(len(r.prompt) for r in requests)),
-            "generated_tokens": float(sum(len(r.token_ids) for r in requests)),
-        }
-        flat = [self.completion(r) for r in requests]
-        return [flat[i * params.n : (i + 1) * params.n] for i in range(len(prompts))]
-
-    def completion(self, r: Request) -> Completion:
-        metadata: dict[str, object] = {
-            "policy_version": self._version,
-            "cached_tokens": r.cached_tokens,
-            "prefilled_tokens": r.prefilled_tokens,
-        }
-        if r.error is not None:
-            metadata["error"] = r.error
-        return Completion(
-            token_ids=list(r.token_ids),
-            logprobs=list(r.logprobs),
-            finish_reason=r.finish_reason or "abort",
-            text=self.tokenizer.decode(r.token_ids),
-            metadata=metadata,
-        )
-
-    def close(self) -> None:
-        self.engine.stop()

@@ -129,10 +129,10 @@ class _Ids:
 
 def abstract_policy(config: TrainConfig) -> tuple[Any, Any]:
     """The run's model built with `nnx.eval_shape` (no weights), and what stands in for its
-    tokenizer: `agentrl.train.pipeline.build_policy` without reading a weight (the same
+    tokenizer: `agentrl.train.build.build_policy` without reading a weight (the same
     dtypes, then the same `finish_policy`)."""
     from agentrl.models.transformer import CausalLM
-    from agentrl.train.pipeline import finish_policy, policy_dtypes
+    from agentrl.train.build import finish_policy, policy_dtypes
 
     kinds = policy_dtypes(config)
     if config.model.path is None:
@@ -308,7 +308,7 @@ def multi_turn(config: TrainConfig) -> bool:
     """
     import agentrl
     from agentrl.errors import EnvError
-    from agentrl.train.pipeline import max_turns
+    from agentrl.train.build import max_turns
 
     try:
         env = agentrl.make(config.env.id, **config.env.kwargs)
@@ -338,7 +338,7 @@ class Planner:
         self.prompt_tokens = max(1, min(prompt_tokens, ctx - 1))
         self.model, self.tokenizer = abstract_policy(config)
         from agentrl.infra.mesh import make_mesh
-        from agentrl.train.pipeline import check_rollout_split
+        from agentrl.train.build import check_rollout_split
 
         # As the run: the config's mesh, and a mesh of one device places nothing.
         full = make_mesh(config.mesh if mesh is None else mesh)
@@ -404,7 +404,7 @@ class Planner:
         """Prefill and decode at the rollout's and the held-out eval's batches."""
         from agentrl.sampling.base import SamplingParams
         from agentrl.sampling.jax_sampler import padded_shapes
-        from agentrl.train.pipeline import build_sampler
+        from agentrl.train.build import build_sampler
 
         cfg = self.config
         engine = cfg.rollout.engine

@@ -133,7 +133,7 @@ class ServerRollout:
         self.cfg = cfg
         self.engine = cfg.engine  # what launched servers run: `auto` as the local sampler picks
         if self.engine == "auto":
-            from agentrl.train.pipeline import max_turns
+            from agentrl.train.build import max_turns
 
             self.engine = "continuous" if max_turns(ctx.split.env.env) > 1 else "static"
         self.publisher = WeightPublisher(self.run_path / "weights", ctx.tokenizer)

@@ -11,7 +11,7 @@ import pytest
 from agentrl.errors import ConfigError
 from agentrl.rollout import rollout
 from agentrl.sampling.base import SamplingParams
-from agentrl.sampling.engine import EngineSampler
+from agentrl.sampling.engine_sampler import EngineSampler
 from agentrl.testing import ScriptedSampler, byte_tokenizer
 
 LOG: list[tuple[int, int]] = []  # (task, turn) of every step, in order (envs are copied)

@@ -12,7 +12,8 @@ from flax import nnx
 
 from agentrl.models.tiny import tiny_model
 from agentrl.sampling import JaxSampler, SamplingParams
-from agentrl.sampling.engine import Engine, EngineSampler
+from agentrl.sampling.engine import Engine
+from agentrl.sampling.engine_sampler import EngineSampler
 
 MAX_TOKENS = 12
 # One shape ladder for every engine of the module, so tests share compilations.

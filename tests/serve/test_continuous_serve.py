@@ -9,7 +9,7 @@ import json
 import httpx
 import pytest
 
-from agentrl.sampling.engine import EngineSampler
+from agentrl.sampling.engine_sampler import EngineSampler
 from agentrl.serve import ServerThread, create_app
 from agentrl.serve.continuous import ContinuousServing
 

@@ -25,7 +25,7 @@ def test_dtype_defaults_follow_the_checkpoint_through_the_layers():
 
 
 def test_the_model_and_sampler_are_built_as_the_config_says():
-    from agentrl.train.pipeline import build_policy, build_sampler
+    from agentrl.train.build import build_policy, build_sampler
 
     config = load_config(
         TrainConfig,
@@ -63,9 +63,9 @@ def test_quantize_needs_lora():
 
 def test_auto_engine_is_continuous_for_multi_turn_envs():
     import agentrl
-    from agentrl.sampling.engine import EngineSampler
+    from agentrl.sampling.engine_sampler import EngineSampler
     from agentrl.sampling.jax_sampler import JaxSampler
-    from agentrl.train.pipeline import build_policy, build_sampler, max_turns
+    from agentrl.train.build import build_policy, build_sampler, max_turns
 
     assert max_turns(agentrl.make("deepscaler")) == 1
     assert max_turns(agentrl.Wrapper(agentrl.make("tool-math"))) > 1  # read through wrappers

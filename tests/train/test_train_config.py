@@ -11,8 +11,9 @@ import pytest
 from agentrl.cli import main
 from agentrl.config import load_config
 from agentrl.errors import ConfigError
+from agentrl.train.build import prepare_data
 from agentrl.train.config import PRESETS, TrainConfig, preset_path
-from agentrl.train.pipeline import prepare_data, train
+from agentrl.train.pipeline import train
 
 
 @pytest.mark.parametrize("path", sorted(PRESETS.glob("*.yaml")), ids=lambda p: p.name)
@@ -176,7 +177,7 @@ def test_refill_stops_once_enough_groups_have_differing_rewards() -> None:
     import threading
 
     from agentrl.testing import ScriptedSampler
-    from agentrl.train.pipeline import build_policy
+    from agentrl.train.build import build_policy
     from agentrl.train.stages import RunContext, rl_learner, rl_update
     from agentrl.trainers.batching import informative_groups
 

@@ -138,7 +138,7 @@ def test_samplers_keep_the_kv_cache_in_the_dtype_asked(engine, monkeypatch):
     from agentrl.models.tiny import tiny_model
     from agentrl.models.transformer import CausalLM
     from agentrl.sampling.base import SamplingParams
-    from agentrl.sampling.engine import EngineSampler
+    from agentrl.sampling.engine_sampler import EngineSampler
     from agentrl.sampling.jax_sampler import JaxSampler
 
     asked = []
