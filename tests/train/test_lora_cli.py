@@ -15,21 +15,12 @@ import jax
 import numpy as np
 import pytest
 from flax import nnx
+from train_helpers import TINY_GRPO
 
 from agentrl.cli import main
 
 TINY = [
-    "--quiet",
-    "--set", "warm_start.enabled=false",
-    "--set", "mesh.devices=1",  # in-process: one of the session's 8 fake devices
-    "--set", "schedule.max_steps=2",
-    "--set", "schedule.run_budget_s=null",
-    "--set", "rollout.prompts_per_step=2",
-    "--set", "rollout.group_size=4",
-    "--set", "rollout.max_tokens=16",
-    "--set", "eval.num_problems=4",
-    "--set", "eval.max_tokens=16",
-    "--set", "grpo.entropy_coef=0.01",
+    *TINY_GRPO,
     "--set", "grpo.kl_coef=0.01",
     "--set", "grpo.dynamic_sampling=false",
     "--set", "grpo.optimizer.lr=0.01",  # big enough for the adapters to show in the logits

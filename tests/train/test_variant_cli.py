@@ -12,24 +12,13 @@ import json
 import math
 
 import pytest
+from train_helpers import TINY_GRPO
 
 from agentrl.cli import main
 from agentrl.config import load_config
 from agentrl.train.config import TrainConfig
 
-TINY = [
-    "--quiet",
-    "--set", "warm_start.enabled=false",
-    "--set", "mesh.devices=1",  # in-process: one of the session's 8 fake devices
-    "--set", "schedule.max_steps=2",
-    "--set", "schedule.run_budget_s=null",
-    "--set", "rollout.prompts_per_step=2",
-    "--set", "rollout.group_size=4",
-    "--set", "rollout.max_tokens=16",
-    "--set", "eval.num_problems=4",
-    "--set", "eval.max_tokens=16",
-    "--set", "grpo.entropy_coef=0.01",
-]  # fmt: skip
+TINY = TINY_GRPO
 
 # What the run's config.yaml must show for each variant (values the preset does not set).
 EXPECT = {
